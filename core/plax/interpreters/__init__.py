@@ -1,0 +1,1 @@
+"""Interpreters of jaxprs and the traces behind the transformations."""

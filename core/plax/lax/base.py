@@ -1,0 +1,172 @@
+"""Shared pieces of the lax modules: family factories for elementwise
+primitives, dtype-set names, and argument checks with clear messages.
+
+``lax`` is strict: operands of a binary op must have the same dtype (a weakly
+typed Python scalar counts as the other operand's dtype only if it is that
+dtype already, exactly as in JAX). Rank-0 operands are broadcast by the public
+wrappers so that every elementwise primitive sees equal shapes.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Callable, Sequence
+
+import numpy as np
+
+from plax import core, dtypes
+from plax.abstract import ShapedArray
+from plax.interpreters.reference import impl_rules
+
+# dtype sets used in rule tables.
+BOOL = (dtypes.bool_,)
+SIGNED = dtypes.SIGNED
+UNSIGNED = dtypes.UNSIGNED
+INTEGERS = dtypes.INTEGERS
+FLOATS = dtypes.FLOATS
+NUMERIC = dtypes.NUMERIC
+SIGNED_NUMERIC = dtypes.SIGNED + dtypes.FLOATS
+INT_OR_BOOL = dtypes.INTEGERS + BOOL
+ALL = dtypes.ALL
+
+_KIND_NAMES = (
+    (ALL, "any dtype"),
+    (NUMERIC, "numeric dtypes"),
+    (SIGNED_NUMERIC, "signed numeric dtypes"),
+    (FLOATS, "floating dtypes"),
+    (INT_OR_BOOL, "integer or boolean dtypes"),
+    (INTEGERS, "integer dtypes"),
+)
+
+
+def describe_dtypes(allowed) -> str:
+    for group, text in _KIND_NAMES:
+        if set(allowed) == set(group):
+            return text
+    return ", ".join(np.dtype(d).name for d in allowed)
+
+
+def check_dtype(name: str, aval: ShapedArray, allowed, what: str = "operand") -> None:
+    if aval.dtype not in allowed:
+        raise TypeError(
+            f"lax.{name} does not accept dtype {aval.dtype.name} for its {what}; "
+            f"it accepts {describe_dtypes(allowed)}"
+        )
+
+
+def check_same_dtypes(name: str, *avals: ShapedArray) -> None:
+    if len({a.dtype for a in avals}) > 1:
+        got = ", ".join(a.dtype.name for a in avals)
+        raise TypeError(
+            f"lax.{name} requires arguments to have the same dtypes, got {got}. "
+            f"(Tip: plax.numpy.{name} is a similar function that does automatic type "
+            "promotion on inputs.)"
+        )
+
+
+def check_same_shapes(name: str, *avals: ShapedArray) -> None:
+    if len({a.shape for a in avals}) > 1:
+        got = ", ".join(str(a.shape) for a in avals)
+        raise TypeError(f"lax.{name} requires arguments to have the same shapes, got {got}")
+
+
+def canonicalize_axis(axis, ndim: int, name: str = "axis") -> int:
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {axis!r}") from None
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise ValueError(f"{name} {axis} is out of bounds for array of dimension {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def canonicalize_axes(axes, ndim: int, name: str = "axes") -> tuple[int, ...]:
+    out = tuple(canonicalize_axis(a, ndim, name) for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {name}: {tuple(axes)}")
+    return out
+
+
+def static_int(value, what: str) -> int:
+    """An int known at trace time, or an error that explains why it must be."""
+    if isinstance(value, core.Tracer):
+        raise core.errors.ConcretizationTypeError(
+            value, f"{what} must be a static integer, not a traced value."
+        )
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an integer, got {value!r}") from None
+
+
+def static_ints(values, what: str) -> tuple[int, ...]:
+    if isinstance(values, (int, np.integer)):
+        values = (values,)
+    return tuple(static_int(v, what) for v in values)
+
+
+# ----------------------------------------------------------------------------
+# Elementwise family factories.
+
+
+def _unop_rule(name: str, allowed, result_dtype):
+    def rule(x: ShapedArray, **params):
+        check_dtype(name, x, allowed)
+        out_dtype = x.dtype if result_dtype is None else result_dtype
+        weak = x.weak_type if result_dtype is None else False
+        return [ShapedArray(x.shape, out_dtype, weak)]
+
+    return rule
+
+
+def unop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
+    """An elementwise one-operand primitive with its shape/dtype rule."""
+    p = core.Primitive(name)
+    core.abstract_eval_rules[p] = _unop_rule(name, allowed, result_dtype)
+    return p
+
+
+def _naryop_rule(name: str, allowed, result_dtype):
+    def rule(*avals: ShapedArray, **params):
+        for aval in avals:
+            check_dtype(name, aval, allowed)
+        check_same_dtypes(name, *avals)
+        check_same_shapes(name, *avals)
+        out_dtype = avals[0].dtype if result_dtype is None else result_dtype
+        weak = all(a.weak_type for a in avals) if result_dtype is None else False
+        return [ShapedArray(avals[0].shape, out_dtype, weak)]
+
+    return rule
+
+
+def binop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
+    """An elementwise two-operand primitive: same dtypes, same shapes."""
+    p = core.Primitive(name)
+    core.abstract_eval_rules[p] = _naryop_rule(name, allowed, result_dtype)
+    return p
+
+
+def defimpl(p: core.Primitive, fn: Callable) -> None:
+    """Reference implementation from a numpy function of the operands."""
+    impl_rules[p] = lambda *args, **params: [fn(*args, **params)]
+
+
+# ----------------------------------------------------------------------------
+# Binding helpers used by the public wrappers.
+
+
+def shape_of(x) -> tuple[int, ...]:
+    return core.get_aval(x).shape
+
+
+def broadcast_scalars(*args) -> Sequence:
+    """Broadcast rank-0 operands to the common shape of the others (lax allows it)."""
+    avals = [core.get_aval(a) for a in args]
+    shapes = {a.shape for a in avals if a.shape != ()}
+    if len(shapes) != 1:
+        return args  # all scalars, or a real mismatch the rule will report
+    (shape,) = shapes
+    from plax.lax.shapes import broadcast_in_dim
+
+    return [broadcast_in_dim(a, shape, ()) if av.shape == () else a
+            for a, av in zip(args, avals)]
