@@ -9,7 +9,7 @@
 
 from plax._version import __version__
 from plax.configuration import config
-from plax import dtypes, errors, tree_util
+from plax import dtypes, errors, tree, tree_util
 from plax.array import Array
 from plax import dispatch as _dispatch  # installs eager execution
 from plax.api import (
@@ -43,5 +43,6 @@ __all__ = [
     "lax",
     "make_jaxpr",
     "numpy",
+    "tree",
     "tree_util",
 ]

@@ -46,9 +46,9 @@ def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, backend):
 
 
 def _jit_eager(*args, jaxpr: ClosedJaxpr, name: str, backend):
-    device = _target_device(backend, args)
+    device, committed = _target_device(backend, args)
     arrays = dispatch.to_arrays(args, device)
-    return dispatch.execute(dispatch.compile_program(jaxpr, device), arrays, device)
+    return dispatch.execute(dispatch.compile_program(jaxpr, device), arrays, device, committed)
 
 
 core.abstract_eval_rules[jit_p] = _jit_abstract_eval
@@ -56,9 +56,10 @@ reference.impl_rules[jit_p] = _jit_impl
 dispatch.eager_rules[jit_p] = _jit_eager
 
 
-def _target_device(backend: str | None, args) -> Device:
+def _target_device(backend: str | None, args) -> tuple[Device, bool]:
+    """Where a jitted call runs, and whether its results are committed there."""
     if backend is not None:
-        return get_backend(backend).devices()[0]
+        return get_backend(backend).devices()[0], True
     return dispatch._device_of(args)
 
 
@@ -159,8 +160,13 @@ class JitFunction:
         return args, {**dyn_kwargs, **dict(static_kw)}
 
     def _entry(self, args, kwargs):
-        dyn_args, dyn_kwargs, statics, static_kw = self._split(args, kwargs)
-        flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        if not kwargs and not self._static_argnums and all(map(_is_leaf_arg, args)):
+            # Fast path for the common call f(x, y, ...) with array arguments.
+            dyn_args, dyn_kwargs, statics, static_kw = args, {}, (), ()
+            flat, in_tree = list(args), _flat_treedef(len(args))
+        else:
+            dyn_args, dyn_kwargs, statics, static_kw = self._split(args, kwargs)
+            flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(_arg_aval(x, self._fun) for x in flat)
         key = (in_tree, avals, statics, static_kw, self._backend, x64_enabled())
         entry = self._cache.get(key)
@@ -199,12 +205,13 @@ class JitFunction:
         if not lifted and core.at_top_level() and not any(
             isinstance(x, core.Tracer) for x in flat
         ):
-            device = _target_device(self._backend, flat)
+            device, committed = _target_device(self._backend, flat)
             executable = entry.executables.get(device)
             if executable is None:
                 executable = dispatch.compile_program(entry.jaxpr, device)
                 entry.executables[device] = executable
-            outs = dispatch.execute(executable, dispatch.to_arrays(flat, device), device)
+            arrays = dispatch.to_arrays(flat, device)
+            outs = dispatch.execute(executable, arrays, device, committed)
         else:
             outs = jit_p.bind(
                 *lifted, *flat, jaxpr=entry.jaxpr, name=self.__name__, backend=self._backend
@@ -213,7 +220,7 @@ class JitFunction:
 
     def lower(self, *args, **kwargs) -> "Lowered":
         entry, flat, lifted = self._entry(args, kwargs)
-        device = _target_device(self._backend, flat)
+        device, _ = _target_device(self._backend, flat)
         return Lowered(self, entry, device)
 
     def clear_cache(self) -> None:
@@ -224,6 +231,22 @@ class JitFunction:
 
     def __repr__(self) -> str:
         return f"<plax.jit of {getattr(self._fun, '__qualname__', self._fun)}>"
+
+
+_LEAF_TYPES = (Array, core.Tracer, np.ndarray, np.generic, float, int, bool)
+_flat_treedefs: dict[int, object] = {}
+
+
+def _is_leaf_arg(x) -> bool:
+    return isinstance(x, _LEAF_TYPES)
+
+
+def _flat_treedef(n: int):
+    """The treedef of ``((x1, ..., xn), {})`` for n array leaves, built once per n."""
+    treedef = _flat_treedefs.get(n)
+    if treedef is None:
+        treedef = _flat_treedefs[n] = tree_flatten((tuple(range(n)), {}))[1]
+    return treedef
 
 
 def _arg_aval(x, fun) -> ShapedArray:

@@ -14,13 +14,16 @@ from plax.backend.interface import Device
 
 
 class Array:
-    __slots__ = ("_buffer", "aval", "_device", "_host", "__weakref__")
+    __slots__ = ("_buffer", "aval", "_device", "_committed", "_host", "__weakref__")
     __array_priority__ = 100
 
-    def __init__(self, buffer, aval: ShapedArray, device: Device):
+    def __init__(self, buffer, aval: ShapedArray, device: Device, committed: bool = False):
         self._buffer = buffer
         self.aval = aval
         self._device = device
+        # Committed arrays were placed on a device on purpose (device_put with a device,
+        # or computed from committed arrays); uncommitted ones follow their operands.
+        self._committed = committed
         self._host = None
 
     # -- type --------------------------------------------------------------
@@ -63,6 +66,10 @@ class Array:
     @property
     def device(self) -> Device:
         return self._device
+
+    @property
+    def committed(self) -> bool:
+        return self._committed
 
     def block_until_ready(self) -> "Array":
         self.backend.block_until_ready(self._buffer)

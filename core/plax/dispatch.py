@@ -35,40 +35,70 @@ def default_device() -> Device:
 
 
 def device_put(x, device: Device | None = None) -> Array:
-    """Place a value (Array, numpy array, Python scalar) on a device."""
+    """Place a value (Array, numpy array, Python scalar) on a device.
+
+    With an explicit device the result is committed to it; without one, an Array
+    stays where it is and other values go, uncommitted, to the default device.
+    """
+    committed = device is not None
     if device is None:
-        device = x.device if isinstance(x, Array) else default_device()
+        if isinstance(x, Array):
+            return x
+        device = default_device()
     if isinstance(x, Array):
         if x.device == device:
-            return x
+            return x if x.committed or not committed else _with_commitment(x, True)
         host = np.asarray(x)
-        return Array(device.backend.buffer_from_numpy(host, device), x.aval, device)
+        return Array(device.backend.buffer_from_numpy(host, device), x.aval, device, committed)
     if isinstance(x, core.Tracer):
         raise TypeError(f"device_put of a traced value {x!r}; it is already on its way")
     aval = aval_of_constant(x)
     if isinstance(x, int) and not isinstance(x, bool):
         check_python_int_range(x, aval.dtype)
     host = np.asarray(x, dtype=aval.dtype)
-    return Array(device.backend.buffer_from_numpy(host, device), aval, device)
+    return Array(device.backend.buffer_from_numpy(host, device), aval, device, committed)
 
 
-def _device_of(args) -> Device:
-    device = None
+def _with_commitment(x: Array, committed: bool) -> Array:
+    return Array(x._buffer, x.aval, x.device, committed)
+
+
+def _device_of(args) -> tuple[Device, bool]:
+    """Where an operation on ``args`` runs: the device of its committed arrays, else
+    of its first array, else the default. Returns (device, committed)."""
+    committed_device = None
+    first = None
     for x in args:
-        if isinstance(x, Array):
-            if device is None:
-                device = x.device
-            elif x.device != device:
+        if not isinstance(x, Array):
+            continue
+        if first is None:
+            first = x.device
+        if x.committed:
+            if committed_device is None:
+                committed_device = x.device
+            elif x.device != committed_device:
                 raise ValueError(
-                    f"arguments live on different devices ({device} and {x.device}); "
-                    "move them to one device first with plax.device_put(x, device)"
+                    f"arguments are committed to different devices ({committed_device} and "
+                    f"{x.device}); move them to one device first with "
+                    "plax.device_put(x, device)"
                 )
-    return device if device is not None else default_device()
+    if committed_device is not None:
+        return committed_device, True
+    return (first if first is not None else default_device()), False
 
 
 def to_arrays(args, device: Device) -> list[Array]:
-    return [x if isinstance(x, Array) and x.device == device else device_put(x, device)
-            for x in args]
+    """The arguments as Arrays on ``device`` (uncommitted ones are moved there)."""
+    out = []
+    for x in args:
+        if isinstance(x, Array) and x.device == device:
+            out.append(x)
+        elif isinstance(x, Array):
+            host = np.asarray(x)
+            out.append(Array(device.backend.buffer_from_numpy(host, device), x.aval, device))
+        else:
+            out.append(device_put(x, device))
+    return out
 
 
 def _params_key(params: dict):
@@ -79,7 +109,7 @@ def apply_primitive(primitive: core.Primitive, args, params) -> list[Array]:
     rule = eager_rules.get(primitive)
     if rule is not None:
         return rule(*args, **params)
-    device = _device_of(args)
+    device, committed = _device_of(args)
     arrays = to_arrays(args, device)
     in_avals = tuple(a.aval for a in arrays)
     key = (device, primitive, _params_key(params), in_avals)
@@ -88,7 +118,7 @@ def apply_primitive(primitive: core.Primitive, args, params) -> list[Array]:
         closed = single_primitive_jaxpr(primitive, params, in_avals)
         executable = device.backend.compile(closed, device)
         _single_op_cache[key] = executable
-    return execute(executable, arrays, device)
+    return execute(executable, arrays, device, committed)
 
 
 def single_primitive_jaxpr(primitive, params, in_avals: tuple[ShapedArray, ...]) -> ClosedJaxpr:
@@ -99,9 +129,9 @@ def single_primitive_jaxpr(primitive, params, in_avals: tuple[ShapedArray, ...])
     return ClosedJaxpr(Jaxpr([], invars, outvars, [eqn]), [])
 
 
-def execute(executable, arrays: list[Array], device: Device) -> list[Array]:
+def execute(executable, arrays: list[Array], device: Device, committed: bool = False):
     buffers = executable.execute([a._buffer for a in arrays])
-    return [Array(b, aval, device) for b, aval in zip(buffers, executable.out_avals)]
+    return [Array(b, aval, device, committed) for b, aval in zip(buffers, executable.out_avals)]
 
 
 def compile_program(closed: ClosedJaxpr, device: Device):

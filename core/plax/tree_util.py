@@ -8,18 +8,37 @@ it can be part of jit's cache key.
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass
 from typing import Any, Callable
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
 
 
-@dataclass(frozen=True)
 class PyTreeDef:
-    kind: Any  # the node type, or None for a leaf
-    aux: Any  # hashable data needed to rebuild the node
-    children: tuple["PyTreeDef", ...]
-    num_leaves: int
+    """The structure of a pytree: node kinds and aux data, without the leaves."""
+
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
+
+    def __init__(self, kind, aux, children: tuple, num_leaves: int):
+        self.kind = kind  # the node type, or None for a leaf
+        self.aux = aux  # hashable data needed to rebuild the node
+        self.children = children
+        self.num_leaves = num_leaves
+        # Computed once: treedefs are part of jit's cache key on every call.
+        self._hash = hash((kind, aux, children))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        if self is other:
+            return True
+        return (
+            isinstance(other, PyTreeDef)
+            and self._hash == other._hash
+            and self.kind == other.kind
+            and self.aux == other.aux
+            and self.children == other.children
+        )
 
     @property
     def num_nodes(self) -> int:

@@ -1,28 +1,219 @@
-"""Elementwise primitives: one block per primitive, in the order
-private rules -> primitive -> table entries -> public wrapper."""
+"""Elementwise primitives: arithmetic, comparisons, logical and bitwise ops,
+selection. One block per primitive, in the order
+private rules -> primitive -> table entries -> public wrapper.
+
+Transcendental functions (exp, log, trigonometry, erf, lgamma, pow, ...) are in
+``plax.lax.transcendental``.
+
+The reference implementations follow XLA's semantics wherever numpy's differ:
+integer division truncates and never traps (x / 0 is -1, or all ones for
+unsigned types; INT_MIN / -1 is INT_MIN), shifts by an amount outside
+[0, bits) give 0 (or the sign fill for arithmetic right shifts), max/min
+propagate NaN and order -0.0 below +0.0, and sign(-0.0) is -0.0.
+
+The public wrappers of n-ary ops broadcast their operands the way ``jax.lax``
+does (a rank-0 operand, or size-1 dimensions of operands of equal rank), so
+every primitive sees operands of one shape.
+"""
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 
-from plax.lax.base import FLOATS, NUMERIC, SIGNED_NUMERIC, binop, broadcast_scalars, defimpl, unop
+from plax import core, dtypes
+from plax.abstract import ShapedArray
+from plax.lax.base import (
+    ALL,
+    FLOATS,
+    INT_OR_BOOL,
+    INTEGERS,
+    NUMERIC,
+    SIGNED_NUMERIC,
+    binop,
+    check_dtype,
+    check_same_dtypes,
+    check_same_shapes,
+    defimpl,
+    static_int,
+    unop,
+)
 
-__all__ = ["neg", "add", "sub", "mul", "sin"]
+__all__ = [
+    "RoundingMethod",
+    "abs",
+    "add",
+    "and_",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
+    "ceil",
+    "clamp",
+    "clz",
+    "div",
+    "eq",
+    "floor",
+    "ge",
+    "gt",
+    "integer_pow",
+    "is_finite",
+    "le",
+    "lt",
+    "max",
+    "min",
+    "mul",
+    "ne",
+    "neg",
+    "nextafter",
+    "not_",
+    "or_",
+    "population_count",
+    "reciprocal",
+    "rem",
+    "round",
+    "select",
+    "select_n",
+    "shift_left",
+    "shift_right_arithmetic",
+    "shift_right_logical",
+    "sign",
+    "square",
+    "sub",
+    "xor",
+]
 
 
+# ----------------------------------------------------------------------------
+# Shared helpers.
 
-def _binary(p, x, y):
-    x, y = broadcast_scalars(x, y)
+
+def broadcast_operands(name: str, *args) -> list:
+    """Broadcast operands as ``jax.lax`` does: rank-0 operands stretch to the common
+    shape, and operands of equal rank may have size-1 dimensions."""
+    from plax.lax.shapes import broadcast_in_dim
+
+    avals = [core.get_aval(a) for a in args]
+    shapes = [a.shape for a in avals]
+    ranked = [s for s in shapes if s != ()]
+    if not ranked:
+        return list(args)
+    if len({len(s) for s in ranked}) > 1:
+        raise TypeError(
+            f"lax.{name}: arrays must have the same number of dimensions, got shapes "
+            f"{', '.join(map(str, shapes))}"
+        )
+    target = []
+    for sizes in zip(*ranked):
+        distinct = set(sizes) - {1}
+        if len(distinct) > 1:
+            raise TypeError(
+                f"lax.{name} got incompatible shapes for broadcasting: "
+                f"{', '.join(map(str, shapes))}"
+            )
+        target.append(distinct.pop() if distinct else 1)
+    target = tuple(target)
+    out = []
+    for arg, shape in zip(args, shapes):
+        if shape == target:
+            out.append(arg)
+        else:
+            dims = tuple(range(len(shape)))
+            out.append(broadcast_in_dim(arg, target, dims))
+    return out
+
+
+def _binary(p, x, y, name: str | None = None):
+    x, y = broadcast_operands(name or p.name, x, y)
     return p.bind(x, y)
 
 
+def _unsigned_view(x: np.ndarray) -> np.ndarray:
+    """The bits of an integer array as the unsigned type of the same width."""
+    x = np.asarray(x)
+    return x.view(np.dtype(f"u{x.dtype.itemsize}"))
+
+
+def _max_impl(x, y):
+    out = np.maximum(x, y)
+    if not dtypes.is_float(np.asarray(x).dtype):
+        return out
+    # numpy returns the first of two equal zeros; XLA orders -0.0 below +0.0.
+    both_zero = (x == 0) & (y == 0)
+    return np.where(both_zero, np.where(np.signbit(x), y, x), out)
+
+
+def _min_impl(x, y):
+    out = np.minimum(x, y)
+    if not dtypes.is_float(np.asarray(x).dtype):
+        return out
+    both_zero = (x == 0) & (y == 0)
+    return np.where(both_zero, np.where(np.signbit(x), x, y), out)
+
+
+def _elementwise(prim_name: str, api_name: str, allowed, bool_result: bool = False):
+    """An elementwise primitive whose errors name the public function (``lax.bitwise_and``
+    binds ``and``). The result is weak only when every operand is weak; unlike the
+    base factories this holds for bool results too, as in JAX (``lax.eq(1.0, 2.0)``
+    is a weak bool)."""
+    p = core.Primitive(prim_name)
+
+    def rule(*avals: ShapedArray):
+        for aval in avals:
+            check_dtype(api_name, aval, allowed)
+        check_same_dtypes(api_name, *avals)
+        check_same_shapes(api_name, *avals)
+        dtype = dtypes.bool_ if bool_result else avals[0].dtype
+        weak = all(a.weak_type for a in avals)
+        return [ShapedArray(avals[0].shape, dtype, weak)]
+
+    core.abstract_eval_rules[p] = rule
+    return p
+
+
+def _predicate(name: str, allowed) -> core.Primitive:
+    return _elementwise(name, name, allowed, bool_result=True)
+
+
+# ----------------------------------------------------------------------------
+# Arithmetic.
+
 # -- neg ---------------------------------------------------------------------------
+# Unsigned negation wraps around (neg(1) == max), as in JAX.
 neg_p = unop("neg", NUMERIC)
 defimpl(neg_p, np.negative)
 
 
 def neg(x):
     return neg_p.bind(x)
+
+
+# -- sign --------------------------------------------------------------------------
+def _sign_impl(x):
+    if dtypes.is_float(x.dtype):
+        # np.sign(-0.0) is +0.0; XLA keeps the zero (and NaN) as it is.
+        keep = (x == 0) | np.isnan(x)
+        return np.where(keep, x, np.copysign(np.ones_like(x), x))
+    return np.sign(x)
+
+
+sign_p = unop("sign", NUMERIC)
+defimpl(sign_p, _sign_impl)
+
+
+def sign(x):
+    return sign_p.bind(x)
+
+
+# -- abs ---------------------------------------------------------------------------
+# abs(INT_MIN) wraps to INT_MIN; unsigned operands are rejected, as in JAX.
+abs_p = unop("abs", SIGNED_NUMERIC)
+defimpl(abs_p, np.abs)
+
+
+def abs(x):
+    return abs_p.bind(x)
 
 
 # -- add ---------------------------------------------------------------------------
@@ -52,10 +243,529 @@ def mul(x, y):
     return _binary(mul_p, x, y)
 
 
-# -- sin ---------------------------------------------------------------------------
-sin_p = unop("sin", FLOATS)
-defimpl(sin_p, np.sin)
+# -- div ---------------------------------------------------------------------------
+def _int_division_guard(x, y):
+    """Divisor with the cases XLA defines specially (y == 0, INT_MIN / -1) replaced by 1."""
+    by_zero = y == 0
+    overflow = np.zeros_like(by_zero)
+    if dtypes.is_signed(x.dtype):
+        overflow = (x == np.iinfo(x.dtype).min) & (y == -1)
+    safe_y = np.where(by_zero | overflow, np.ones_like(y), y)
+    return by_zero, safe_y
 
 
-def sin(x):
-    return sin_p.bind(x)
+def _div_impl(x, y):
+    if not dtypes.is_integer(x.dtype):
+        return np.divide(x, y)
+    by_zero, safe_y = _int_division_guard(x, y)
+    # Truncation toward zero: remove the C remainder, then the division is exact.
+    quotient = (x - np.fmod(x, safe_y)) // safe_y
+    all_ones = np.full_like(x, np.iinfo(x.dtype).max)
+    if dtypes.is_signed(x.dtype):
+        all_ones = np.full_like(x, -1)
+    return np.where(by_zero, all_ones, quotient)
+
+
+div_p = binop("div", NUMERIC)
+defimpl(div_p, _div_impl)
+
+
+def div(x, y):
+    """Division; integers round toward zero (C semantics), x / 0 gives -1 (all ones)."""
+    return _binary(div_p, x, y)
+
+
+# -- rem ---------------------------------------------------------------------------
+def _rem_impl(x, y):
+    if not dtypes.is_integer(x.dtype):
+        return np.fmod(x, y)
+    by_zero, safe_y = _int_division_guard(x, y)
+    return np.where(by_zero, x, np.fmod(x, safe_y))
+
+
+rem_p = binop("rem", NUMERIC)
+defimpl(rem_p, _rem_impl)
+
+
+def rem(x, y):
+    """Remainder with the sign of the dividend (C fmod); x rem 0 is x for integers."""
+    return _binary(rem_p, x, y)
+
+
+# -- max ---------------------------------------------------------------------------
+max_p = binop("max", ALL)
+defimpl(max_p, _max_impl)
+
+
+def max(x, y):
+    """Elementwise maximum; NaN propagates and max(-0.0, +0.0) is +0.0."""
+    return _binary(max_p, x, y)
+
+
+# -- min ---------------------------------------------------------------------------
+min_p = binop("min", ALL)
+defimpl(min_p, _min_impl)
+
+
+def min(x, y):
+    """Elementwise minimum; NaN propagates and min(-0.0, +0.0) is -0.0."""
+    return _binary(min_p, x, y)
+
+
+# -- integer_pow -------------------------------------------------------------------
+def _integer_pow_rule(x: ShapedArray, *, y: int):
+    check_dtype("integer_pow", x, NUMERIC)
+    if y < 0 and dtypes.is_integer(x.dtype):
+        raise TypeError(
+            f"lax.integer_pow: integers cannot be raised to negative powers, got "
+            f"integer_pow({x.str_short()}, {y})"
+        )
+    return [ShapedArray(x.shape, x.dtype, x.weak_type)]
+
+
+def _integer_pow_impl(x, *, y: int):
+    # Square-and-multiply in the operand's dtype, rounding (or wrapping) after every
+    # product exactly as the multiplications XLA emits do; negative powers take the
+    # reciprocal at the end.
+    x = np.asarray(x)
+    if y == 0:
+        return np.ones_like(x)
+    base = x
+    exponent = -y if y < 0 else y
+    acc = None
+    while exponent > 0:
+        if exponent & 1:
+            acc = base if acc is None else np.multiply(acc, base)
+        exponent >>= 1
+        if exponent > 0:
+            base = np.multiply(base, base)
+    if y < 0:
+        return np.divide(np.ones_like(acc), acc)
+    return acc
+
+
+integer_pow_p = core.Primitive("integer_pow")
+core.abstract_eval_rules[integer_pow_p] = _integer_pow_rule
+defimpl(integer_pow_p, _integer_pow_impl)
+
+
+def integer_pow(x, y):
+    """``x ** y`` for a static Python int ``y`` (negative only for floating x)."""
+    y = static_int(y, "lax.integer_pow: the exponent y")
+    return integer_pow_p.bind(x, y=y)
+
+
+# -- square ------------------------------------------------------------------------
+square_p = unop("square", NUMERIC)
+defimpl(square_p, lambda x: np.multiply(x, x))
+
+
+def square(x):
+    return square_p.bind(x)
+
+
+# -- reciprocal --------------------------------------------------------------------
+def reciprocal(x):
+    """``1 / x``; as in JAX this is ``integer_pow(x, -1)``, so floats only."""
+    check_dtype("reciprocal", core.get_aval(x), FLOATS)
+    return integer_pow(x, -1)
+
+
+# -- floor -------------------------------------------------------------------------
+floor_p = unop("floor", FLOATS)
+defimpl(floor_p, np.floor)
+
+
+def floor(x):
+    return floor_p.bind(x)
+
+
+# -- ceil --------------------------------------------------------------------------
+ceil_p = unop("ceil", FLOATS)
+defimpl(ceil_p, np.ceil)
+
+
+def ceil(x):
+    return ceil_p.bind(x)
+
+
+# -- round -------------------------------------------------------------------------
+class RoundingMethod(enum.IntEnum):
+    """How ``lax.round`` breaks ties (the values are JAX's)."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def _round_away_from_zero(x):
+    # x - trunc(x) is exact, so halves are detected without the rounding error that
+    # floor(x + 0.5) makes for values just below a half.
+    truncated = np.trunc(x)
+    fraction = x - truncated
+    bumped = truncated + np.copysign(np.ones_like(x), x)
+    return np.where(np.abs(fraction) >= 0.5, bumped, truncated)
+
+
+_ROUNDERS = {
+    RoundingMethod.AWAY_FROM_ZERO: _round_away_from_zero,
+    RoundingMethod.TO_NEAREST_EVEN: np.rint,
+}
+
+
+def _round_impl(x, *, rounding_method):
+    # Rounded values are exact in float64 and in the operand's own dtype.
+    wide = np.asarray(x, dtype=np.float64)
+    return _ROUNDERS[rounding_method](wide)
+
+
+round_p = unop("round", FLOATS)
+defimpl(round_p, _round_impl)
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):
+    """Round to the nearest integer; ties go away from zero unless
+    ``rounding_method=RoundingMethod.TO_NEAREST_EVEN``."""
+    try:
+        method = RoundingMethod(rounding_method)
+    except ValueError:
+        raise ValueError(
+            f"lax.round: rounding_method must be RoundingMethod.AWAY_FROM_ZERO (0) or "
+            f"RoundingMethod.TO_NEAREST_EVEN (1), got {rounding_method!r}"
+        ) from None
+    return round_p.bind(x, rounding_method=method)
+
+
+# -- nextafter ---------------------------------------------------------------------
+def _nextafter_impl(x, y):
+    # On the bit patterns, so that every float dtype (bfloat16 included) is handled
+    # alike and subnormals are produced as XLA does.
+    x = np.asarray(x)
+    y = np.asarray(y)
+    x_bits = _unsigned_view(x)
+    y_bits = _unsigned_view(y)
+    width = x.dtype.itemsize * 8
+    sign_bit = x_bits.dtype.type(1 << (width - 1))
+    one = x_bits.dtype.type(1)
+    # From zero the next value is the smallest subnormal with the sign of y.
+    from_zero = (y_bits & sign_bit) | one
+    grow = (x < y) == (x > 0)
+    stepped = np.where(grow, x_bits + one, x_bits - one)
+    bits = np.where(x == 0, from_zero, stepped).astype(x_bits.dtype)
+    out = bits.view(x.dtype)
+    out = np.where(x == y, y, out)
+    return np.where(np.isnan(x) | np.isnan(y), np.array(np.nan, x.dtype), out)
+
+
+nextafter_p = binop("nextafter", FLOATS)
+defimpl(nextafter_p, _nextafter_impl)
+
+
+def nextafter(x1, x2):
+    """The next representable value after ``x1`` in the direction of ``x2``."""
+    return _binary(nextafter_p, x1, x2)
+
+
+# -- is_finite ---------------------------------------------------------------------
+is_finite_p = _predicate("is_finite", FLOATS)
+defimpl(is_finite_p, np.isfinite)
+
+
+def is_finite(x):
+    return is_finite_p.bind(x)
+
+
+# ----------------------------------------------------------------------------
+# Comparisons: any dtype (bool included), bool results.
+
+# -- eq ----------------------------------------------------------------------------
+eq_p = _predicate("eq", ALL)
+defimpl(eq_p, np.equal)
+
+
+def eq(x, y):
+    return _binary(eq_p, x, y)
+
+
+# -- ne ----------------------------------------------------------------------------
+ne_p = _predicate("ne", ALL)
+defimpl(ne_p, np.not_equal)
+
+
+def ne(x, y):
+    return _binary(ne_p, x, y)
+
+
+# -- lt ----------------------------------------------------------------------------
+lt_p = _predicate("lt", ALL)
+defimpl(lt_p, np.less)
+
+
+def lt(x, y):
+    return _binary(lt_p, x, y)
+
+
+# -- le ----------------------------------------------------------------------------
+le_p = _predicate("le", ALL)
+defimpl(le_p, np.less_equal)
+
+
+def le(x, y):
+    return _binary(le_p, x, y)
+
+
+# -- gt ----------------------------------------------------------------------------
+gt_p = _predicate("gt", ALL)
+defimpl(gt_p, np.greater)
+
+
+def gt(x, y):
+    return _binary(gt_p, x, y)
+
+
+# -- ge ----------------------------------------------------------------------------
+ge_p = _predicate("ge", ALL)
+defimpl(ge_p, np.greater_equal)
+
+
+def ge(x, y):
+    return _binary(ge_p, x, y)
+
+
+# ----------------------------------------------------------------------------
+# Logical and bitwise ops: integers and bool (logical on bool).
+
+# -- not ---------------------------------------------------------------------------
+not_p = _elementwise("not", "bitwise_not", INT_OR_BOOL)
+defimpl(not_p, np.invert)
+
+
+def bitwise_not(x):
+    return not_p.bind(x)
+
+
+# -- and ---------------------------------------------------------------------------
+and_p = _elementwise("and", "bitwise_and", INT_OR_BOOL)
+defimpl(and_p, np.bitwise_and)
+
+
+def bitwise_and(x, y):
+    return _binary(and_p, x, y, "bitwise_and")
+
+
+# -- or ----------------------------------------------------------------------------
+or_p = _elementwise("or", "bitwise_or", INT_OR_BOOL)
+defimpl(or_p, np.bitwise_or)
+
+
+def bitwise_or(x, y):
+    return _binary(or_p, x, y, "bitwise_or")
+
+
+# -- xor ---------------------------------------------------------------------------
+xor_p = _elementwise("xor", "bitwise_xor", INT_OR_BOOL)
+defimpl(xor_p, np.bitwise_xor)
+
+
+def bitwise_xor(x, y):
+    return _binary(xor_p, x, y, "bitwise_xor")
+
+
+# The older jax.lax spellings of the four logical ops.
+not_ = bitwise_not
+and_ = bitwise_and
+or_ = bitwise_or
+xor = bitwise_xor
+
+
+# -- shifts ------------------------------------------------------------------------
+# The shift amount is read as an unsigned number, so a negative amount is out of
+# range like any amount >= the bit width; out-of-range shifts give 0, or the sign
+# fill for arithmetic right shifts (XLA's semantics).
+def _shift_parts(x, amount):
+    x = np.asarray(x)
+    bits = _unsigned_view(x)
+    amount = _unsigned_view(amount)
+    width = x.dtype.itemsize * 8
+    in_range = amount < width
+    return x, bits, np.where(in_range, amount, 0).astype(bits.dtype), in_range
+
+
+def _shift_left_impl(x, amount):
+    x, bits, safe, in_range = _shift_parts(x, amount)
+    shifted = np.left_shift(bits, safe).view(x.dtype)
+    return np.where(in_range, shifted, np.zeros_like(x))
+
+
+def _shift_right_logical_impl(x, amount):
+    x, bits, safe, in_range = _shift_parts(x, amount)
+    shifted = np.right_shift(bits, safe).view(x.dtype)
+    return np.where(in_range, shifted, np.zeros_like(x))
+
+
+def _shift_right_arithmetic_impl(x, amount):
+    # Unsigned operands are shifted as their signed reinterpretation, as XLA does.
+    x, bits, _, _ = _shift_parts(x, amount)
+    width = x.dtype.itemsize * 8
+    signed = bits.view(np.dtype(f"i{x.dtype.itemsize}"))
+    clamped = np.minimum(_unsigned_view(amount), width - 1).astype(signed.dtype)
+    return np.right_shift(signed, clamped).view(x.dtype)
+
+
+shift_left_p = binop("shift_left", INTEGERS)
+defimpl(shift_left_p, _shift_left_impl)
+
+
+def shift_left(x, y):
+    return _binary(shift_left_p, x, y)
+
+
+shift_right_logical_p = binop("shift_right_logical", INTEGERS)
+defimpl(shift_right_logical_p, _shift_right_logical_impl)
+
+
+def shift_right_logical(x, y):
+    return _binary(shift_right_logical_p, x, y)
+
+
+shift_right_arithmetic_p = binop("shift_right_arithmetic", INTEGERS)
+defimpl(shift_right_arithmetic_p, _shift_right_arithmetic_impl)
+
+
+def shift_right_arithmetic(x, y):
+    return _binary(shift_right_arithmetic_p, x, y)
+
+
+# -- population_count --------------------------------------------------------------
+def _population_count_impl(x):
+    return np.bitwise_count(_unsigned_view(x))
+
+
+population_count_p = unop("population_count", INTEGERS)
+defimpl(population_count_p, _population_count_impl)
+
+
+def population_count(x):
+    """The number of set bits (of the two's complement pattern for signed ints)."""
+    return population_count_p.bind(x)
+
+
+# -- clz ---------------------------------------------------------------------------
+def _clz_impl(x):
+    # Binary search for the highest set bit on a 64-bit copy, then discount the
+    # leading bits that the narrower type does not have.
+    x = np.asarray(x)
+    value = _unsigned_view(x).astype(np.uint64)
+    count = np.zeros(value.shape, dtype=np.int64)
+    for step in (32, 16, 8, 4, 2, 1):
+        top_clear = (value >> np.uint64(64 - step)) == 0
+        count += np.where(top_clear, step, 0)
+        value = np.where(top_clear, value << np.uint64(step), value)
+    count += (value >> np.uint64(63)) == 0
+    return count - (64 - x.dtype.itemsize * 8)
+
+
+clz_p = unop("clz", INTEGERS)
+defimpl(clz_p, _clz_impl)
+
+
+def clz(x):
+    """The number of leading zero bits."""
+    return clz_p.bind(x)
+
+
+# ----------------------------------------------------------------------------
+# Selection.
+
+
+# -- select_n ----------------------------------------------------------------------
+def _select_n_rule(which: ShapedArray, *cases: ShapedArray):
+    if not cases:
+        raise TypeError("lax.select_n requires at least one case")
+    check_dtype("select_n", which, INT_OR_BOOL, what="`which` operand")
+    if which.dtype == dtypes.bool_ and len(cases) > 2:
+        raise TypeError(
+            f"lax.select_n with a boolean `which` takes at most 2 cases, got {len(cases)}; "
+            "pass an int32 `which` to choose among more"
+        )
+    check_same_dtypes("select_n", *cases)
+    check_same_shapes("select_n", *cases)
+    if which.shape != cases[0].shape:
+        raise TypeError(
+            f"lax.select_n: `which` must be a scalar or have the shape of the cases, got "
+            f"`which` shape {which.shape} and case shape {cases[0].shape}"
+        )
+    weak = all(c.weak_type for c in cases)
+    return [ShapedArray(cases[0].shape, cases[0].dtype, weak)]
+
+
+def _select_n_impl(which, *cases):
+    # Out-of-range `which` is implementation-defined in JAX; XLA's lowering (a tree
+    # of `which < k` tests) clamps it to the first or last case, and so do we.
+    which = np.asarray(which)
+    last = len(cases) - 1
+    if dtypes.is_unsigned(which.dtype):
+        index = np.minimum(which.astype(np.uint64), last)
+    else:
+        index = np.clip(which.astype(np.int64), 0, last)
+    stacked = np.stack([np.asarray(c) for c in cases])
+    return np.take_along_axis(stacked, index.astype(np.intp)[None], axis=0)[0]
+
+
+select_n_p = core.Primitive("select_n")
+core.abstract_eval_rules[select_n_p] = _select_n_rule
+defimpl(select_n_p, _select_n_impl)
+
+
+def select_n(which, *cases):
+    """``cases[which]`` elementwise. ``which`` is bool (at most two cases) or an integer,
+    and is either a scalar or has the cases' shape."""
+    if not cases:
+        raise ValueError("lax.select_n requires at least one case")
+    which_aval = core.get_aval(which)
+    case_shape = core.get_aval(cases[0]).shape
+    if which_aval.shape == () and case_shape != ():
+        from plax.lax.shapes import broadcast_in_dim
+
+        which = broadcast_in_dim(which, case_shape, ())
+    return select_n_p.bind(which, *cases)
+
+
+def select(pred, on_true, on_false):
+    """``on_true`` where ``pred`` else ``on_false`` (``select_n(pred, on_false, on_true)``)."""
+    return select_n(pred, on_false, on_true)
+
+
+# -- clamp -------------------------------------------------------------------------
+def _clamp_rule(lo: ShapedArray, x: ShapedArray, hi: ShapedArray):
+    check_same_dtypes("clamp", lo, x, hi)
+    for bound, what in ((lo, "min"), (hi, "max")):
+        if bound.shape != x.shape:
+            raise TypeError(
+                f"lax.clamp requires {what}.shape == operand.shape or {what}.shape == (), "
+                f"got {what}.shape={bound.shape}, operand.shape={x.shape}"
+            )
+    weak = lo.weak_type and x.weak_type and hi.weak_type
+    return [ShapedArray(x.shape, x.dtype, weak)]
+
+
+def _clamp_impl(lo, x, hi):
+    # min(max(x, lo), hi): with lo > hi the result is hi, and NaN propagates.
+    return _min_impl(_max_impl(x, lo), hi)
+
+
+clamp_p = core.Primitive("clamp")
+core.abstract_eval_rules[clamp_p] = _clamp_rule
+defimpl(clamp_p, _clamp_impl)
+
+
+def clamp(min, x, max):
+    """``x`` limited to ``[min, max]``; ``min`` and ``max`` may be scalars."""
+    from plax.lax.shapes import broadcast_in_dim
+
+    shape = core.get_aval(x).shape
+    bounds = []
+    for bound in (min, max):
+        if core.get_aval(bound).shape == () and shape != ():
+            bound = broadcast_in_dim(bound, shape, ())
+        bounds.append(bound)
+    return clamp_p.bind(bounds[0], x, bounds[1])

@@ -1,16 +1,94 @@
-"""Shape and layout primitives: data movement without arithmetic."""
+"""Shape and layout primitives: data movement without arithmetic.
+
+The public wrappers accept negative axes (counted from the end, as in numpy)
+and normalise them; the primitives' params always hold non-negative axes.
+"""
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
-from plax import core
+from plax import core, dtypes
 from plax.abstract import ShapedArray, canonicalize_shape
+from plax.array import Array
 from plax.interpreters.reference import impl_rules
-from plax.lax.base import static_ints
+from plax.lax import convert as lax_convert
+from plax.lax.base import NUMERIC, check_dtype, static_int, static_ints
 
-__all__ = ["broadcast_in_dim", "broadcast", "reshape"]
+__all__ = [
+    "broadcast",
+    "broadcast_in_dim",
+    "broadcasted_iota",
+    "concatenate",
+    "expand_dims",
+    "full",
+    "full_like",
+    "index_in_dim",
+    "iota",
+    "pad",
+    "reshape",
+    "rev",
+    "slice",
+    "slice_in_dim",
+    "squeeze",
+    "transpose",
+]
 
+_py_slice = builtins.slice
+
+
+# ----------------------------------------------------------------------------
+# Helpers shared with lax.indexing and lax.reductions.
+
+
+def _valid_range(ndim: int) -> str:
+    return f"valid values are in [{-ndim}, {ndim})" if ndim else "a 0-d array has no axes"
+
+
+def normalize_axis(fname: str, axis, ndim: int, what: str = "axis", of: str = "an operand") -> int:
+    """A static axis in [-ndim, ndim) as a non-negative int, or an error naming the rank."""
+    axis = static_int(axis, f"lax.{fname}: {what}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"lax.{fname}: {what} {axis} is out of range for {of} of rank {ndim} "
+            f"({_valid_range(ndim)})"
+        )
+    return axis % ndim
+
+
+def normalize_axes(
+    fname: str, axes, ndim: int, what: str = "axes", of: str = "an operand"
+) -> tuple[int, ...]:
+    """Static axes normalised as by ``normalize_axis``; repeats are an error."""
+    axes = static_ints(axes, f"lax.{fname}: {what}")
+    bad = [a for a in axes if not -ndim <= a < ndim]
+    if bad:
+        raise ValueError(
+            f"lax.{fname}: {what} {axes} include {bad[0]}, which is out of range for {of} of "
+            f"rank {ndim} ({_valid_range(ndim)})"
+        )
+    out = tuple(a % ndim for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"lax.{fname}: {what} {axes} name the same axis twice (rank {ndim})")
+    return out
+
+
+def check_axes_param(fname: str, axes, ndim: int, what: str = "axes") -> None:
+    """The abstract-eval check of an axes param: in [0, ndim) and unique."""
+    bad = [a for a in axes if not 0 <= a < ndim]
+    if bad:
+        raise ValueError(
+            f"lax.{fname}: {what} {tuple(axes)} out of range for an operand of rank {ndim}"
+        )
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"lax.{fname}: {what} {tuple(axes)} name the same axis twice")
+
+
+def is_array(x) -> bool:
+    """True for values a wrapper may hand back unchanged (a plax Array or a tracer)."""
+    return isinstance(x, (Array, core.Tracer))
 
 
 # -- broadcast_in_dim ------------------------------------------------------------
@@ -56,8 +134,10 @@ def broadcast_in_dim(operand, shape, broadcast_dimensions):
     shape = canonicalize_shape(shape)
     dims = static_ints(broadcast_dimensions, "broadcast_dimensions")
     aval = core.get_aval(operand)
-    if aval.shape == shape and dims == tuple(range(len(shape))) and not isinstance(
-        operand, (int, float, bool)
+    if (
+        aval.shape == shape
+        and dims == tuple(range(len(shape)))
+        and not isinstance(operand, (int, float, bool))
     ):
         return operand
     return broadcast_in_dim_p.bind(operand, shape=shape, broadcast_dimensions=dims)
@@ -104,3 +184,394 @@ def reshape(operand, new_sizes, dimensions=None):
     if aval.shape == new_sizes and dims is None and not isinstance(operand, (int, float, bool)):
         return operand
     return reshape_p.bind(operand, new_sizes=new_sizes, dimensions=dims)
+
+
+# -- transpose ---------------------------------------------------------------------
+def _transpose_rule(x: ShapedArray, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise TypeError(
+            f"lax.transpose: permutation {permutation} is not a permutation of the operand's "
+            f"axes (0..{x.ndim - 1}) for operand shape {x.shape}"
+        )
+    shape = tuple(x.shape[p] for p in permutation)
+    return [ShapedArray(shape, x.dtype, x.weak_type)]
+
+
+def _transpose_impl(x, *, permutation):
+    return [np.transpose(x, permutation)]
+
+
+transpose_p = core.Primitive("transpose")
+core.abstract_eval_rules[transpose_p] = _transpose_rule
+impl_rules[transpose_p] = _transpose_impl
+
+
+def transpose(operand, permutation):
+    """Permute the axes: result axis ``i`` is operand axis ``permutation[i]``."""
+    permutation = static_ints(permutation, "lax.transpose: permutation")
+    identity = permutation == tuple(range(core.get_aval(operand).ndim))
+    if identity and is_array(operand):
+        return operand
+    return transpose_p.bind(operand, permutation=permutation)
+
+
+# -- squeeze -----------------------------------------------------------------------
+def _squeeze_rule(x: ShapedArray, *, dimensions):
+    check_axes_param("squeeze", dimensions, x.ndim, "dimensions")
+    not_one = [d for d in dimensions if x.shape[d] != 1]
+    if not_one:
+        raise ValueError(
+            f"lax.squeeze: cannot squeeze dimensions {not_one} of operand shape {x.shape}: "
+            "only dimensions of size 1 can be removed"
+        )
+    shape = tuple(n for i, n in enumerate(x.shape) if i not in dimensions)
+    return [ShapedArray(shape, x.dtype, x.weak_type)]
+
+
+def _squeeze_impl(x, *, dimensions):
+    return [np.squeeze(x, axis=dimensions)]
+
+
+squeeze_p = core.Primitive("squeeze")
+core.abstract_eval_rules[squeeze_p] = _squeeze_rule
+impl_rules[squeeze_p] = _squeeze_impl
+
+
+def squeeze(array, dimensions):
+    """Remove the given size-1 dimensions."""
+    ndim = core.get_aval(array).ndim
+    dims = tuple(sorted(normalize_axes("squeeze", dimensions, ndim, "dimensions")))
+    if not dims and is_array(array):
+        return array
+    return squeeze_p.bind(array, dimensions=dims)
+
+
+# -- expand_dims (a broadcast_in_dim, as in JAX) ------------------------------------
+def expand_dims(array, dimensions):
+    """Insert size-1 dimensions at the given positions of the result."""
+    aval = core.get_aval(array)
+    out_ndim = aval.ndim + len(static_ints(dimensions, "lax.expand_dims: dimensions"))
+    dims = normalize_axes("expand_dims", dimensions, out_ndim, "dimensions", of="a result")
+    kept = [d for d in range(out_ndim) if d not in dims]
+    shape = [1] * out_ndim
+    for d, size in zip(kept, aval.shape):
+        shape[d] = size
+    return broadcast_in_dim(array, tuple(shape), tuple(kept))
+
+
+# -- concatenate -------------------------------------------------------------------
+def _concatenate_rule(*operands: ShapedArray, dimension):
+    shapes = ", ".join(str(x.shape) for x in operands)
+    if not operands:
+        raise TypeError("lax.concatenate needs at least one operand")
+    if len({x.ndim for x in operands}) > 1:
+        raise TypeError(f"lax.concatenate: operands must have the same rank, got shapes {shapes}")
+    ndim = operands[0].ndim
+    if not 0 <= dimension < ndim:
+        raise ValueError(
+            f"lax.concatenate: dimension {dimension} is out of range for operands of rank "
+            f"{ndim} (shapes {shapes})"
+        )
+    if len({x.dtype for x in operands}) > 1:
+        got = ", ".join(x.dtype.name for x in operands)
+        raise TypeError(
+            f"lax.concatenate requires operands to have the same dtypes, got {got}. "
+            "(Tip: plax.numpy.concatenate promotes dtypes automatically.)"
+        )
+    others = {x.shape[:dimension] + x.shape[dimension + 1 :] for x in operands}
+    if len(others) > 1:
+        raise TypeError(
+            f"lax.concatenate: operand shapes may differ only in dimension {dimension}, "
+            f"got shapes {shapes}"
+        )
+    first = operands[0].shape
+    size = sum(x.shape[dimension] for x in operands)
+    shape = first[:dimension] + (size,) + first[dimension + 1 :]
+    weak = all(x.weak_type for x in operands)
+    return [ShapedArray(shape, operands[0].dtype, weak)]
+
+
+def _concatenate_impl(*operands, dimension):
+    return [np.concatenate(operands, axis=dimension)]
+
+
+concatenate_p = core.Primitive("concatenate")
+core.abstract_eval_rules[concatenate_p] = _concatenate_rule
+impl_rules[concatenate_p] = _concatenate_impl
+
+
+def concatenate(operands, dimension):
+    """Join arrays of one dtype along ``dimension``."""
+    operands = list(operands)
+    if not operands:
+        raise TypeError("lax.concatenate needs at least one operand, got an empty sequence")
+    ndim = core.get_aval(operands[0]).ndim
+    dimension = static_int(dimension, "lax.concatenate: dimension")
+    if ndim and -ndim <= dimension < 0:
+        dimension += ndim
+    if len(operands) == 1 and is_array(operands[0]):
+        _concatenate_rule(core.get_aval(operands[0]), dimension=dimension)
+        return operands[0]
+    return concatenate_p.bind(*operands, dimension=dimension)
+
+
+# -- pad ---------------------------------------------------------------------------
+def _padded_size(size: int, low: int, high: int, interior: int) -> int:
+    interior_size = size + max(size - 1, 0) * interior
+    return low + interior_size + high
+
+
+def _pad_rule(x: ShapedArray, padding_value: ShapedArray, *, padding_config):
+    if padding_value.shape != ():
+        raise TypeError(f"lax.pad: padding_value must be a scalar, got shape {padding_value.shape}")
+    if x.dtype != padding_value.dtype:
+        raise TypeError(
+            f"lax.pad requires operand and padding_value to have the same dtypes, got "
+            f"{x.dtype.name} and {padding_value.dtype.name}. (Tip: convert the padding "
+            f"value, e.g. lax.convert_element_type(value, {x.dtype.name}).)"
+        )
+    if len(padding_config) != x.ndim:
+        raise ValueError(
+            f"lax.pad: padding_config needs one (low, high, interior) triple per operand "
+            f"dimension; got {len(padding_config)} for operand shape {x.shape}"
+        )
+    if any(interior < 0 for _, _, interior in padding_config):
+        raise ValueError(
+            f"lax.pad: interior padding must be non-negative, got padding_config {padding_config}"
+        )
+    shape = tuple(_padded_size(n, *cfg) for n, cfg in zip(x.shape, padding_config))
+    if any(n < 0 for n in shape):
+        raise ValueError(
+            f"lax.pad: padding_config {padding_config} crops operand shape {x.shape} "
+            f"below zero (result sizes {shape}); negative low/high padding may remove at "
+            "most the padded size"
+        )
+    return [ShapedArray(shape, x.dtype, x.weak_type and padding_value.weak_type)]
+
+
+def _pad_impl(x, padding_value, *, padding_config):
+    # Pad with the non-negative parts, then crop the negative ones.
+    grown = tuple(
+        _padded_size(n, max(low, 0), max(high, 0), interior)
+        for n, (low, high, interior) in zip(x.shape, padding_config)
+    )
+    out = np.full(grown, padding_value, dtype=x.dtype)
+    place = tuple(
+        _py_slice(max(low, 0), max(low, 0) + _padded_size(n, 0, 0, interior), interior + 1)
+        for n, (low, _, interior) in zip(x.shape, padding_config)
+    )
+    out[place] = x
+    crop = tuple(
+        _py_slice(max(-low, 0), size - max(-high, 0))
+        for size, (low, high, _) in zip(grown, padding_config)
+    )
+    return [out[crop]]
+
+
+pad_p = core.Primitive("pad")
+core.abstract_eval_rules[pad_p] = _pad_rule
+impl_rules[pad_p] = _pad_impl
+
+
+def _padding_triple(entry) -> tuple[int, int, int]:
+    try:
+        low, high, interior = entry
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"lax.pad: each padding_config entry must be a (low, high, interior) triple, "
+            f"got {entry!r}"
+        ) from None
+    return tuple(static_ints((low, high, interior), "lax.pad: padding_config entries"))
+
+
+def pad(operand, padding_value, padding_config):
+    """Pad (or, with negative low/high, crop) each dimension, with ``interior``
+    copies of ``padding_value`` between neighbouring elements."""
+    try:
+        entries = list(padding_config)
+    except TypeError:
+        raise TypeError(
+            f"lax.pad: padding_config must be a sequence of (low, high, interior) triples, "
+            f"got {padding_config!r}"
+        ) from None
+    config = tuple(_padding_triple(entry) for entry in entries)
+    return pad_p.bind(operand, padding_value, padding_config=config)
+
+
+# -- slice -------------------------------------------------------------------------
+def _slice_rule(x: ShapedArray, *, start_indices, limit_indices, strides):
+    strides_ = (1,) * x.ndim if strides is None else strides
+    for what, seq in (
+        ("start_indices", start_indices),
+        ("limit_indices", limit_indices),
+        ("strides", strides_),
+    ):
+        if len(seq) != x.ndim:
+            raise TypeError(
+                f"lax.slice: {what} {seq} must have one entry per operand dimension; "
+                f"operand shape is {x.shape}"
+            )
+    if any(s <= 0 for s in strides_):
+        raise ValueError(f"lax.slice: strides {strides} must be positive")
+    for start, limit, size in zip(start_indices, limit_indices, x.shape):
+        if not 0 <= start <= limit <= size:
+            raise ValueError(
+                f"lax.slice: need 0 <= start <= limit <= size in every dimension, got "
+                f"start_indices {start_indices}, limit_indices {limit_indices} for operand "
+                f"shape {x.shape}"
+            )
+    shape = tuple(
+        -(-(limit - start) // stride)
+        for start, limit, stride in zip(start_indices, limit_indices, strides_)
+    )
+    return [ShapedArray(shape, x.dtype, x.weak_type)]
+
+
+def _slice_impl(x, *, start_indices, limit_indices, strides):
+    strides_ = (1,) * x.ndim if strides is None else strides
+    index = tuple(map(_py_slice, start_indices, limit_indices, strides_))
+    return [x[index]]
+
+
+slice_p = core.Primitive("slice")
+core.abstract_eval_rules[slice_p] = _slice_rule
+impl_rules[slice_p] = _slice_impl
+
+
+def slice(operand, start_indices, limit_indices, strides=None):
+    """The static slice ``operand[start:limit:stride]`` in every dimension."""
+    start = static_ints(start_indices, "lax.slice: start_indices")
+    limit = static_ints(limit_indices, "lax.slice: limit_indices")
+    steps = None if strides is None else static_ints(strides, "lax.slice: strides")
+    return slice_p.bind(operand, start_indices=start, limit_indices=limit, strides=steps)
+
+
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """``lax.slice`` along one axis; None and negative bounds work as in Python slicing
+    (negative counts from the end; out-of-range bounds are an error, not clipped)."""
+    aval = core.get_aval(operand)
+    axis = normalize_axis("slice_in_dim", axis, aval.ndim)
+    size = aval.shape[axis]
+    start = 0 if start_index is None else static_int(start_index, "lax.slice_in_dim: start")
+    limit = size if limit_index is None else static_int(limit_index, "lax.slice_in_dim: limit")
+    start = start + size if start < 0 else start
+    limit = limit + size if limit < 0 else limit
+    starts = [0] * aval.ndim
+    limits = list(aval.shape)
+    strides = [1] * aval.ndim
+    starts[axis] = start
+    limits[axis] = limit
+    strides[axis] = static_int(stride, "lax.slice_in_dim: stride")
+    return slice(operand, starts, limits, strides)
+
+
+def index_in_dim(operand, index, axis=0, keepdims=True):
+    """Element ``index`` (negative counts from the end) along ``axis``."""
+    aval = core.get_aval(operand)
+    axis = normalize_axis("index_in_dim", axis, aval.ndim)
+    index = static_int(index, "lax.index_in_dim: index")
+    size = aval.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(
+            f"lax.index_in_dim: index {index} is out of bounds for axis {axis} with size {size}"
+        )
+    index = index % size
+    out = slice_in_dim(operand, index, index + 1, 1, axis)
+    return out if keepdims else squeeze(out, (axis,))
+
+
+# -- rev ---------------------------------------------------------------------------
+def _rev_rule(x: ShapedArray, *, dimensions):
+    check_axes_param("rev", dimensions, x.ndim, "dimensions")
+    return [x]
+
+
+def _rev_impl(x, *, dimensions):
+    return [np.flip(x, dimensions) if dimensions else x]
+
+
+rev_p = core.Primitive("rev")
+core.abstract_eval_rules[rev_p] = _rev_rule
+impl_rules[rev_p] = _rev_impl
+
+
+def rev(operand, dimensions):
+    """Reverse the order of elements along each of ``dimensions``."""
+    ndim = core.get_aval(operand).ndim
+    dims = normalize_axes("rev", dimensions, ndim, "dimensions")
+    if not dims and is_array(operand):
+        return operand
+    return rev_p.bind(operand, dimensions=dims)
+
+
+# -- iota --------------------------------------------------------------------------
+def _iota_rule(*, dtype, shape, dimension):
+    check_dtype("iota", ShapedArray((), dtype), NUMERIC, "dtype")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"lax.iota: shape {shape} has a negative size")
+    if not 0 <= dimension < len(shape):
+        raise ValueError(
+            f"lax.broadcasted_iota: dimension {dimension} is out of range for shape {shape} "
+            f"of rank {len(shape)}"
+        )
+    return [ShapedArray(shape, dtype, False)]
+
+
+def _iota_impl(*, dtype, shape, dimension):
+    # Counting happens in int64, then converts (wrapping or rounding) as XLA does.
+    ramp = np.arange(shape[dimension], dtype=np.int64).astype(dtype)
+    expanded = [1] * len(shape)
+    expanded[dimension] = shape[dimension]
+    return [np.broadcast_to(ramp.reshape(expanded), shape)]
+
+
+iota_p = core.Primitive("iota")
+core.abstract_eval_rules[iota_p] = _iota_rule
+impl_rules[iota_p] = _iota_impl
+
+
+def broadcasted_iota(dtype, shape, dimension):
+    """An array of ``shape`` whose values count 0, 1, ... along ``dimension``."""
+    dtype = dtypes.canonicalize_dtype(dtype)
+    sizes = static_ints(shape, "lax.broadcasted_iota: shape")
+    if any(n < 0 for n in sizes):
+        raise ValueError(f"lax.broadcasted_iota: shape {sizes} has a negative size")
+    dimension = normalize_axis("broadcasted_iota", dimension, len(sizes), "dimension")
+    return iota_p.bind(dtype=dtype, shape=sizes, dimension=dimension)
+
+
+def iota(dtype, size):
+    """``[0, 1, ..., size - 1]`` as a 1-d array of ``dtype``."""
+    size = static_int(size, "lax.iota: size")
+    if size < 0:
+        raise ValueError(f"lax.iota: size must be non-negative, got {size}")
+    return broadcasted_iota(dtype, (size,), 0)
+
+
+# -- full and full_like (broadcast_in_dim of a converted scalar) --------------------
+def _full(shape, fill_value, dtype, weak: bool):
+    aval = core.get_aval(fill_value)
+    if aval.shape != ():
+        raise TypeError(f"lax.full: fill_value must be a scalar, got shape {aval.shape}")
+    scalar = lax_convert._convert_keep_weak(fill_value, dtype, weak)
+    return broadcast_in_dim(scalar, shape, ())
+
+
+def full(shape, fill_value, dtype=None):
+    """An array of ``shape`` filled with the scalar ``fill_value``; without ``dtype``
+    the result has the fill value's dtype and weak type."""
+    shape = canonicalize_shape(static_ints(shape, "lax.full: shape"))
+    aval = core.get_aval(fill_value)
+    if dtype is None:
+        return _full(shape, fill_value, aval.dtype, aval.weak_type)
+    return _full(shape, fill_value, dtypes.canonicalize_dtype(dtype), False)
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    """``full`` with the shape and dtype (and weak type) of ``x`` unless given."""
+    aval = core.get_aval(x)
+    fill_shape = aval.shape if shape is None else shape
+    fill_shape = canonicalize_shape(static_ints(fill_shape, "lax.full_like: shape"))
+    if dtype is None:
+        return _full(fill_shape, fill_value, aval.dtype, aval.weak_type)
+    return _full(fill_shape, fill_value, dtypes.canonicalize_dtype(dtype), False)

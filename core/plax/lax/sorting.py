@@ -1,3 +1,173 @@
-"""TODO"""
+"""Sorting: ``sort`` (one or several operands, lexicographic keys), ``sort_key_val``
+and ``top_k``.
 
-__all__: list[str] = []
+Float order follows JAX. ``sort`` compares values: -0.0 and 0.0 are equal
+(their input order is kept), NaNs of either sign are greater than everything
+and equal to each other. ``top_k`` uses XLA's total order on the bits instead:
+-NaN < -inf < ... < -0.0 < 0.0 < ... < inf < NaN, ties going to the lower index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plax import core, dtypes
+from plax.abstract import ShapedArray
+from plax.interpreters.reference import impl_rules
+from plax.lax.base import canonicalize_axis, static_int
+
+__all__ = ["sort", "sort_key_val", "top_k"]
+
+
+# ----------------------------------------------------------------------------
+# Integer keys whose integer order is the float order we want.
+
+_SIGNED_OF_WIDTH = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _total_order_key(x: np.ndarray) -> np.ndarray:
+    """Integers ordered like the float bits' total order (negative values reversed)."""
+    signed = np.dtype(_SIGNED_OF_WIDTH[x.dtype.itemsize])
+    bits = np.ascontiguousarray(x).view(signed)
+    magnitude_mask = np.array(np.iinfo(signed).max, dtype=signed)
+    return np.where(bits < 0, bits ^ magnitude_mask, bits)
+
+
+def _sort_key(x: np.ndarray) -> np.ndarray:
+    """An integer or bool array that numpy's stable sort orders as lax.sort does."""
+    if not dtypes.is_float(x.dtype):
+        return x.astype(np.uint8) if x.dtype == np.bool_ else x
+    zero = np.zeros((), dtype=x.dtype)
+    nan = np.array(np.nan, dtype=x.dtype)
+    canonical = np.where(np.isnan(x), nan, np.where(x == zero, zero, x)).astype(x.dtype)
+    return _total_order_key(canonical)
+
+
+# -- sort --------------------------------------------------------------------------
+def _sort_rule(*avals: ShapedArray, dimension, is_stable, num_keys):
+    if not avals:
+        raise TypeError("lax.sort requires at least one operand")
+    shapes = {a.shape for a in avals}
+    if len(shapes) != 1:
+        got = ", ".join(str(a.shape) for a in avals)
+        raise TypeError(f"lax.sort requires operands of equal shapes, got {got}")
+    shape = avals[0].shape
+    if not shape:
+        raise TypeError("lax.sort requires operands of rank at least 1, got rank-0 operands")
+    if not 0 <= dimension < len(shape):
+        raise TypeError(
+            f"lax.sort: dimension {dimension} is out of bounds for operands of shape {shape}"
+        )
+    if not 1 <= num_keys <= len(avals):
+        raise ValueError(
+            f"lax.sort: num_keys={num_keys} must be between 1 and the number of operands "
+            f"({len(avals)})"
+        )
+    return list(avals)
+
+
+def _sort_impl(*operands, dimension, is_stable, num_keys):
+    operands = [np.asarray(x) for x in operands]
+    keys = [_sort_key(x) for x in operands[:num_keys]]
+    # np.lexsort sorts by its last key first and is stable.
+    order = np.lexsort(keys[::-1], axis=dimension)
+    return [np.take_along_axis(x, order, axis=dimension) for x in operands]
+
+
+sort_p = core.Primitive("sort", multiple_results=True)
+core.abstract_eval_rules[sort_p] = _sort_rule
+impl_rules[sort_p] = _sort_impl
+
+
+def _static_bool(value, what: str) -> bool:
+    if isinstance(value, core.Tracer):
+        raise core.errors.ConcretizationTypeError(
+            value, f"{what} must be a static Python bool, not a traced value."
+        )
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    """Sort along ``dimension``.
+
+    ``operand`` is one array or a sequence of equally shaped arrays; with a
+    sequence, all are permuted together, ordered lexicographically by the first
+    ``num_keys`` of them, and a tuple is returned.
+    """
+    is_stable = _static_bool(is_stable, "lax.sort: is_stable")
+    num_keys = static_int(num_keys, "lax.sort: num_keys")
+    if isinstance(operand, (tuple, list)):
+        operands = tuple(operand)
+        if not operands:
+            raise TypeError("lax.sort requires at least one operand")
+        if not 1 <= num_keys <= len(operands):
+            raise ValueError(
+                f"lax.sort: num_keys={num_keys} must be between 1 and the number of operands "
+                f"({len(operands)})"
+            )
+        ndim = core.get_aval(operands[0]).ndim
+        dim = canonicalize_axis(dimension, ndim, "lax.sort: dimension")
+        return tuple(sort_p.bind(*operands, dimension=dim, is_stable=is_stable, num_keys=num_keys))
+    if num_keys != 1:
+        raise ValueError(f"lax.sort: num_keys={num_keys} must be 1 for a single operand")
+    ndim = core.get_aval(operand).ndim
+    if ndim == 0:
+        raise TypeError("lax.sort requires an operand of rank at least 1, got a rank-0 operand")
+    dim = canonicalize_axis(dimension, ndim, "lax.sort: dimension")
+    (out,) = sort_p.bind(operand, dimension=dim, is_stable=is_stable, num_keys=1)
+    return out
+
+
+def sort_key_val(keys, values, dimension=-1, is_stable=True):
+    """Sort ``keys`` along ``dimension`` and permute ``values`` the same way."""
+    sorted_keys, sorted_values = sort((keys, values), dimension, is_stable, num_keys=1)
+    return sorted_keys, sorted_values
+
+
+# -- top_k -------------------------------------------------------------------------
+def _top_k_rule(x: ShapedArray, *, k, axis):
+    if x.ndim == 0:
+        raise TypeError("lax.top_k requires an operand of rank at least 1, got a rank-0 operand")
+    if not 0 <= axis < x.ndim:
+        raise TypeError(f"lax.top_k: axis {axis} is out of bounds for operand shape {x.shape}")
+    if k < 0:
+        raise ValueError(f"lax.top_k: k must be non-negative, got {k}")
+    if k > x.shape[axis]:
+        raise ValueError(
+            f"lax.top_k: k={k} is larger than the size {x.shape[axis]} of axis {axis} "
+            f"(operand shape {x.shape})"
+        )
+    shape = x.shape[:axis] + (k,) + x.shape[axis + 1 :]
+    return [ShapedArray(shape, x.dtype, x.weak_type), ShapedArray(shape, dtypes.int32)]
+
+
+def _top_k_impl(x, *, k, axis):
+    x = np.asarray(x)
+    if dtypes.is_float(x.dtype):
+        key = _total_order_key(x)
+    else:
+        key = x.astype(np.uint8) if x.dtype == np.bool_ else x
+    # ~key reverses integer order without overflow, so a stable ascending sort of it
+    # is a descending sort that keeps ties in index order.
+    order = np.argsort(~key, axis=axis, kind="stable")
+    index = np.take(order, np.arange(k), axis=axis)
+    return [np.take_along_axis(x, index, axis=axis), index.astype(np.int32)]
+
+
+top_k_p = core.Primitive("top_k", multiple_results=True)
+core.abstract_eval_rules[top_k_p] = _top_k_rule
+impl_rules[top_k_p] = _top_k_impl
+
+
+def top_k(operand, k, *, axis=-1):
+    """The ``k`` largest entries along ``axis`` (default: last) and their int32 indices,
+    largest first; equal values keep index order."""
+    k = static_int(k, "lax.top_k: k")
+    ndim = core.get_aval(operand).ndim
+    if ndim == 0:
+        raise TypeError("lax.top_k requires an operand of rank at least 1, got a rank-0 operand")
+    axis = canonicalize_axis(axis, ndim, "lax.top_k: axis")
+    values, indices = top_k_p.bind(operand, k=k, axis=axis)
+    return values, indices

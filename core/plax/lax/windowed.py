@@ -1,3 +1,365 @@
-"""TODO"""
+"""Windowed reductions: ``reduce_window_sum``, ``reduce_window_max``, ``reduce_window_min``
+and the general ``reduce_window`` that routes to them.
 
-__all__: list[str] = []
+A window of ``window_dimensions`` slides over the operand with
+``window_strides``; ``base_dilation`` spreads the operand out (holes between
+elements), ``window_dilation`` spreads the window's taps, and ``padding``
+adds (or, when negative, removes) elements at both ends of every dimension.
+Holes and padding hold the reduction's identity (0 for sum, -inf / the
+smallest integer / False for max, the opposite for min), as in JAX.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plax import core, dtypes
+from plax.abstract import ShapedArray
+from plax.interpreters.reference import impl_rules
+from plax.lax.base import ALL, NUMERIC, check_dtype, static_ints
+from plax.lax.convolution import (
+    dilate_size,
+    dilate_spatial,
+    pad_spatial,
+    padtype_to_pads,
+    spatial_windows,
+    window_output_size,
+)
+from plax.lax.linalg import accumulation_dtype, from_accumulation, to_accumulation
+
+__all__ = ["reduce_window", "reduce_window_max", "reduce_window_min", "reduce_window_sum"]
+
+
+# ----------------------------------------------------------------------------
+# Identities of the reductions, per dtype.
+
+
+def _max_identity(dt: np.dtype):
+    if dt == dtypes.bool_:
+        return False
+    if dtypes.is_float(dt):
+        return -np.inf
+    return np.iinfo(dt).min
+
+
+def _min_identity(dt: np.dtype):
+    if dt == dtypes.bool_:
+        return True
+    if dtypes.is_float(dt):
+        return np.inf
+    return np.iinfo(dt).max
+
+
+def _sum_identity(dt: np.dtype):
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# The shared shape rule and reference rule.
+
+
+def _window_shape(
+    name: str,
+    x: ShapedArray,
+    *,
+    window_dimensions,
+    window_strides,
+    padding,
+    base_dilation,
+    window_dilation,
+) -> tuple[int, ...]:
+    ndim = x.ndim
+    for what, values in (
+        ("window_dimensions", window_dimensions),
+        ("window_strides", window_strides),
+        ("padding", padding),
+        ("base_dilation", base_dilation),
+        ("window_dilation", window_dilation),
+    ):
+        if len(values) != ndim:
+            raise TypeError(
+                f"lax.{name}: {what} needs one entry per operand dimension ({ndim}), got "
+                f"{values} for operand shape {x.shape}"
+            )
+    for what, values in (
+        ("window_dimensions", window_dimensions),
+        ("window_strides", window_strides),
+        ("base_dilation", base_dilation),
+        ("window_dilation", window_dilation),
+    ):
+        if any(v < 1 for v in values):
+            raise TypeError(f"lax.{name}: {what} must be positive, got {values}")
+    out = []
+    for axis in range(ndim):
+        lo, hi = padding[axis]
+        dilated = dilate_size(x.shape[axis], base_dilation[axis])
+        padded = dilated + lo + hi
+        if padded < 0:
+            raise ValueError(
+                f"lax.{name}: negative padding {padding[axis]} removes more than the "
+                f"{dilated} elements of dimension {axis} (operand shape {x.shape})"
+            )
+        window = dilate_size(window_dimensions[axis], window_dilation[axis])
+        out.append(window_output_size(padded, window, window_strides[axis]))
+    return tuple(out)
+
+
+def _window_rule(name: str, allowed):
+    def rule(x: ShapedArray, **params):
+        check_dtype(name, x, allowed)
+        return [ShapedArray(_window_shape(name, x, **params), x.dtype, x.weak_type)]
+
+    return rule
+
+
+def _window_impl(reducer, identity):
+    def impl(x, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
+        x = np.asarray(x)
+        out_dtype = x.dtype
+        fill = identity(out_dtype)
+        if reducer is np.sum:
+            # Sums accumulate wide (float16 windows in float32, integers in 64 bits).
+            x = to_accumulation(x, accumulation_dtype((out_dtype,), out_dtype))
+        x = pad_spatial(dilate_spatial(x, base_dilation, 0, fill), padding, 0, fill)
+        windows = spatial_windows(x, window_dimensions, window_strides, window_dilation, 0)
+        ndim = x.ndim
+        if windows is None:
+            out_shape = tuple(
+                window_output_size(p, dilate_size(k, d), s)
+                for p, k, d, s in zip(x.shape, window_dimensions, window_dilation, window_strides)
+            )
+            return [np.zeros(out_shape, dtype=out_dtype)]
+        out = reducer(windows, axis=tuple(range(ndim, 2 * ndim)))
+        return [from_accumulation(np.asarray(out), out_dtype)]
+
+    return impl
+
+
+def _window_primitive(name: str, allowed, reducer, identity) -> core.Primitive:
+    p = core.Primitive(name)
+    core.abstract_eval_rules[p] = _window_rule(name, allowed)
+    impl_rules[p] = _window_impl(reducer, identity)
+    return p
+
+
+def _window_params(
+    name, operand, window_dimensions, window_strides, padding, base_dilation, window_dilation
+) -> dict:
+    """Canonical params: tuples of ints and explicit (low, high) pads."""
+    aval = core.get_aval(operand)
+    ndim = aval.ndim
+    window = static_ints(window_dimensions, f"lax.{name}: window_dimensions")
+
+    def per_dim(values, what):
+        if values is None:
+            return (1,) * ndim
+        return static_ints(values, f"lax.{name}: {what}")
+
+    strides = per_dim(window_strides, "window_strides")
+    base = per_dim(base_dilation, "base_dilation")
+    wdil = per_dim(window_dilation, "window_dilation")
+    for what, values in (
+        ("window_dimensions", window),
+        ("window_strides", strides),
+        ("base_dilation", base),
+        ("window_dilation", wdil),
+    ):
+        if len(values) != ndim:
+            raise TypeError(
+                f"lax.{name}: {what} needs one entry per operand dimension ({ndim}), got "
+                f"{values} for operand shape {aval.shape}"
+            )
+        if any(v < 1 for v in values):
+            raise TypeError(f"lax.{name}: {what} must be positive, got {values}")
+    if isinstance(padding, str):
+        # As in JAX: named padding sees the dilated window but the undilated operand.
+        sizes = [dilate_size(k, d) for k, d in zip(window, wdil)]
+        pads = tuple(tuple(p) for p in padtype_to_pads(aval.shape, sizes, strides, padding))
+    else:
+        try:
+            pads = tuple(tuple(static_ints(pair, f"lax.{name}: padding")) for pair in padding)
+        except TypeError:
+            raise TypeError(
+                f"lax.{name}: padding must be 'VALID', 'SAME', 'SAME_LOWER' or a sequence of "
+                f"(low, high) pairs, got {padding!r}"
+            ) from None
+        if any(len(p) != 2 for p in pads):
+            raise TypeError(
+                f"lax.{name}: padding must be a sequence of (low, high) pairs, got {padding!r}"
+            )
+    return {
+        "window_dimensions": window,
+        "window_strides": strides,
+        "padding": pads,
+        "base_dilation": base,
+        "window_dilation": wdil,
+    }
+
+
+# -- reduce_window_sum -------------------------------------------------------------
+reduce_window_sum_p = _window_primitive("reduce_window_sum", NUMERIC, np.sum, _sum_identity)
+
+
+def reduce_window_sum(
+    operand,
+    window_dimensions,
+    window_strides=None,
+    padding="VALID",
+    base_dilation=None,
+    window_dilation=None,
+):
+    params = _window_params(
+        "reduce_window_sum",
+        operand,
+        window_dimensions,
+        window_strides,
+        padding,
+        base_dilation,
+        window_dilation,
+    )
+    return reduce_window_sum_p.bind(operand, **params)
+
+
+# -- reduce_window_max -------------------------------------------------------------
+reduce_window_max_p = _window_primitive("reduce_window_max", ALL, np.max, _max_identity)
+
+
+def reduce_window_max(
+    operand,
+    window_dimensions,
+    window_strides=None,
+    padding="VALID",
+    base_dilation=None,
+    window_dilation=None,
+):
+    params = _window_params(
+        "reduce_window_max",
+        operand,
+        window_dimensions,
+        window_strides,
+        padding,
+        base_dilation,
+        window_dilation,
+    )
+    return reduce_window_max_p.bind(operand, **params)
+
+
+# -- reduce_window_min -------------------------------------------------------------
+reduce_window_min_p = _window_primitive("reduce_window_min", ALL, np.min, _min_identity)
+
+
+def reduce_window_min(
+    operand,
+    window_dimensions,
+    window_strides=None,
+    padding="VALID",
+    base_dilation=None,
+    window_dilation=None,
+):
+    params = _window_params(
+        "reduce_window_min",
+        operand,
+        window_dimensions,
+        window_strides,
+        padding,
+        base_dilation,
+        window_dilation,
+    )
+    return reduce_window_min_p.bind(operand, **params)
+
+
+# -- reduce_window (the general form) ----------------------------------------------
+# Binary primitives a computation may consist of, with the windowed primitive that
+# computes it and the identity that makes ``init_value`` redundant. On bool, ``or``
+# and ``and`` are max and min.
+_MONOIDS = {
+    "add": (reduce_window_sum_p, _sum_identity),
+    "max": (reduce_window_max_p, _max_identity),
+    "min": (reduce_window_min_p, _min_identity),
+}
+_BOOL_MONOIDS = {
+    "or": (reduce_window_max_p, _max_identity),
+    "and": (reduce_window_min_p, _min_identity),
+}
+
+
+def _recognise(computation, dt: np.dtype):
+    """The (primitive, identity) of a computation that is a single add/max/min of its two
+    arguments, found by tracing it on scalars; None for anything else."""
+    from plax.interpreters.partial_eval import trace_to_jaxpr
+
+    scalar = ShapedArray((), dt)
+
+    def flat(x, y):
+        return [computation(x, y)]
+
+    closed = trace_to_jaxpr(flat, [scalar, scalar])
+    jaxpr = closed.jaxpr
+    if len(jaxpr.eqns) != 1 or len(jaxpr.outvars) != 1:
+        return None
+    (eqn,) = jaxpr.eqns
+    if set(eqn.invars) != set(jaxpr.invars) or len(eqn.invars) != 2:
+        return None
+    if tuple(eqn.outvars) != tuple(jaxpr.outvars):
+        return None
+    table = dict(_MONOIDS, **_BOOL_MONOIDS) if dt == dtypes.bool_ else _MONOIDS
+    return table.get(eqn.primitive.name)
+
+
+def _is_identity(init_value, identity, dt: np.dtype) -> bool:
+    if isinstance(init_value, core.Tracer):
+        return False
+    value = np.asarray(init_value)
+    return value.shape == () and bool(value == np.asarray(identity(dt), dtype=dt))
+
+
+def reduce_window(
+    operand,
+    init_value,
+    computation,
+    window_dimensions,
+    window_strides=None,
+    padding="VALID",
+    base_dilation=None,
+    window_dilation=None,
+):
+    """Reduce each window with ``computation``, starting from ``init_value``.
+
+    ``computation`` must be an addition, maximum or minimum of its two arguments
+    (``lax.add``, ``lax.max``, ``lax.min``, ``lambda a, b: a + b``, ...); a
+    non-identity ``init_value`` is combined into each window's result.
+    """
+    if isinstance(operand, (tuple, list)):
+        raise NotImplementedError(
+            "lax.reduce_window over several operands is not supported yet; reduce each "
+            "operand separately"
+        )
+    aval = core.get_aval(operand)
+    init_aval = core.get_aval(init_value)
+    if init_aval.shape != ():
+        raise TypeError(
+            f"lax.reduce_window: init_value must be a scalar, got shape {init_aval.shape}"
+        )
+    found = _recognise(computation, aval.dtype)
+    if found is None:
+        name = getattr(computation, "__name__", repr(computation))
+        raise NotImplementedError(
+            f"lax.reduce_window supports computations that add, or take the maximum or "
+            f"minimum of, their two arguments (lax.add, lax.max, lax.min); got {name}. "
+            "Express other reductions with those, e.g. a windowed mean as "
+            "reduce_window(x, 0., lax.add, ...) / window_size"
+        )
+    primitive, identity = found
+    params = _window_params(
+        "reduce_window",
+        operand,
+        window_dimensions,
+        window_strides,
+        padding,
+        base_dilation,
+        window_dilation,
+    )
+    out = primitive.bind(operand, **params)
+    if _is_identity(init_value, identity, aval.dtype):
+        return out
+    return computation(out, init_value)

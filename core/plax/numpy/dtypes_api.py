@@ -85,8 +85,12 @@ def issubdtype(arg1, arg2) -> bool:
 finfo = _dtypes.finfo
 iinfo = _dtypes.iinfo
 
+# numpy 2 spells the boolean scalar type ``bool`` too; defined last in this module so
+# that the builtin stays usable above.
+bool = bool_  # noqa: A001
+
 __all__ = [
-    "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "bool", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "bfloat16", "float16", "float32", "float64", "generic", "number", "integer",
     "signedinteger", "unsignedinteger", "inexact", "floating", "dtype", "result_type",
     "promote_types", "can_cast", "issubdtype", "finfo", "iinfo",
