@@ -24,9 +24,29 @@ from plax.api import (
 from plax.backend.registry import backends, default_backend, devices
 from plax import lax
 from plax import numpy
+from plax.vmap_api import vmap
+from plax.autodiff import (
+    grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, stop_gradient, value_and_grad, vjp,
+)
+from plax.custom_derivatives import checkpoint, checkpoint_policies, custom_jvp, custom_vjp, remat
 
 __all__ = [
     "Array",
+    "checkpoint",
+    "checkpoint_policies",
+    "custom_jvp",
+    "custom_vjp",
+    "grad",
+    "hessian",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "remat",
+    "stop_gradient",
+    "value_and_grad",
+    "vjp",
     "ShapeDtypeStruct",
     "__version__",
     "backends",
@@ -45,4 +65,5 @@ __all__ = [
     "numpy",
     "tree",
     "tree_util",
+    "vmap",
 ]

@@ -49,7 +49,7 @@ class AxisData(NamedTuple):
 
 
 class BatchTracer(core.Tracer):
-    __slots__ = ("val", "batch_dim")
+    __slots__ = ("batch_dim", "val")
 
     def __init__(self, trace: "BatchTrace", val, batch_dim: int | None):
         self._trace = trace
@@ -218,13 +218,14 @@ def defbroadcasting(primitive) -> None:
 
 
 def batch_flat(flat_fun: Callable, args: Sequence, in_dims: Sequence, axis_data: AxisData,
-               out_dims: Callable[[int], Sequence]):
+               out_dims: Callable[[list], Sequence]):
     """Run ``flat_fun`` (flat arrays in, flat list out) on one example at a time, batched.
 
     ``in_dims[i]`` is the batch axis of ``args[i]`` (non-negative) or ``not_mapped``.
-    ``out_dims(n)`` gives, once the ``n`` outputs are known, where each output's
-    batch axis must go: an int (unbatched outputs are broadcast), or
-    ``not_mapped`` (the output must not depend on the batch). Returns the outputs.
+    ``out_dims(avals)`` gives, from the per-example avals of the outputs, where each
+    output's batch axis must go: a non-negative int (unbatched outputs are
+    broadcast), or ``not_mapped`` (the output must not depend on the batch; an
+    ``OutAxisError`` otherwise). Returns the outputs.
     """
     with core.new_main(BatchTrace, axis_data) as main:
         trace = BatchTrace(main)
@@ -232,7 +233,7 @@ def batch_flat(flat_fun: Callable, args: Sequence, in_dims: Sequence, axis_data:
                    for x, d in zip(args, in_dims)]
         outs = flat_fun(*tracers)
         out_tracers = [core.full_raise(trace, o) for o in outs]
-        wanted = out_dims(len(out_tracers))
+        wanted = out_dims([t.aval for t in out_tracers])
         results = []
         for index, (t, dst) in enumerate(zip(out_tracers, wanted)):
             if dst is not_mapped:

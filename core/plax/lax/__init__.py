@@ -15,3 +15,6 @@ from plax.lax.linalg import *  # noqa: F401,F403
 from plax.lax.convolution import *  # noqa: F401,F403
 from plax.lax.windowed import *  # noqa: F401,F403
 from plax.lax.sorting import *  # noqa: F401,F403
+from plax.lax.parallel import *  # noqa: F401,F403
+from plax.lax.ad_util import *  # noqa: F401,F403
+from plax.lax.control_flow import *  # noqa: F401,F403

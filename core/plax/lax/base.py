@@ -16,6 +16,7 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
 from plax.interpreters.reference import impl_rules
 
 # dtype sets used in rule tables.
@@ -57,11 +58,18 @@ def check_dtype(name: str, aval: ShapedArray, allowed, what: str = "operand") ->
 def check_same_dtypes(name: str, *avals: ShapedArray) -> None:
     if len({a.dtype for a in avals}) > 1:
         got = ", ".join(a.dtype.name for a in avals)
-        raise TypeError(
-            f"lax.{name} requires arguments to have the same dtypes, got {got}. "
-            f"(Tip: plax.numpy.{name} is a similar function that does automatic type "
-            "promotion on inputs.)"
-        )
+        raise TypeError(f"lax.{name} requires arguments to have the same dtypes, got {got}."
+                        + _numpy_tip(name))
+
+
+def _numpy_tip(name: str) -> str:
+    """Point to the promoting plax.numpy twin of a lax function, when there is one."""
+    import plax.numpy as pnp
+
+    if not hasattr(pnp, name):
+        return ""
+    return (f" (Tip: plax.numpy.{name} is a similar function that does automatic type "
+            "promotion on inputs.)")
 
 
 def check_same_shapes(name: str, *avals: ShapedArray) -> None:
@@ -123,6 +131,7 @@ def unop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
     """An elementwise one-operand primitive with its shape/dtype rule."""
     p = core.Primitive(name)
     core.abstract_eval_rules[p] = _unop_rule(name, allowed, result_dtype)
+    batching.defvectorized(p)
     return p
 
 
@@ -143,6 +152,8 @@ def binop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
     """An elementwise two-operand primitive: same dtypes, same shapes."""
     p = core.Primitive(name)
     core.abstract_eval_rules[p] = _naryop_rule(name, allowed, result_dtype)
+    # Elementwise: operands are aligned on one batch axis, unbatched ones broadcast.
+    batching.defbroadcasting(p)
     return p
 
 

@@ -6,6 +6,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, jvp_rules
+from plax.interpreters.transpose import transpose_rules
 from plax.interpreters.partial_eval import const_fold_primitives
 from plax.interpreters.reference import impl_rules
 
@@ -39,9 +42,25 @@ def _convert_impl(x: np.ndarray, *, new_dtype, weak_type):
     return [x.astype(new_dtype)]
 
 
+def _convert_jvp(primals, tangents, *, new_dtype, weak_type):
+    (x,), (t,) = primals, tangents
+    out = convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type)
+    if not dtypes.is_float(new_dtype):
+        return [out], [Zero(core.get_aval(out))]
+    return [out], [convert_element_type_p.bind(t, new_dtype=new_dtype, weak_type=weak_type)]
+
+
+def _convert_transpose(cts, x, *, new_dtype, weak_type):
+    aval = x.aval
+    return [convert_element_type_p.bind(cts[0], new_dtype=aval.dtype, weak_type=aval.weak_type)]
+
+
 convert_element_type_p = core.Primitive("convert_element_type")
 core.abstract_eval_rules[convert_element_type_p] = _convert_rule
 impl_rules[convert_element_type_p] = _convert_impl
+jvp_rules[convert_element_type_p] = _convert_jvp
+transpose_rules[convert_element_type_p] = _convert_transpose
+batching.defvectorized(convert_element_type_p)
 const_fold_primitives.add(convert_element_type_p)
 
 
@@ -87,17 +106,30 @@ def _bitcast_rule(x: ShapedArray, *, new_dtype):
 
 
 def _bitcast_impl(x: np.ndarray, *, new_dtype):
-    x = np.ascontiguousarray(x)
+    # C-contiguous (a transposed input must be copied in C order for view to work);
+    # unlike np.ascontiguousarray, this keeps 0-d as 0-d.
+    x = np.array(x, copy=True, order="C")
     if x.dtype.itemsize > new_dtype.itemsize:
-        return [x.view(new_dtype).reshape(x.shape + (x.dtype.itemsize // new_dtype.itemsize,))]
+        return [x.reshape(x.shape + (1,)).view(new_dtype)]  # a new trailing axis
     if x.dtype.itemsize < new_dtype.itemsize:
         return [x.view(new_dtype).reshape(x.shape[:-1])]
     return [x.view(new_dtype)]
 
 
+def _bitcast_batch(args, dims, *, new_dtype):
+    # Converting to a wider type consumes the trailing axis, which must not be the batch.
+    (x,), (bdim,) = args, dims
+    aval = core.get_aval(x)
+    if new_dtype.itemsize > aval.dtype.itemsize and bdim == aval.ndim - 1:
+        x = batching.moveaxis(x, bdim, 0)
+        bdim = 0
+    return [bitcast_convert_type_p.bind(x, new_dtype=new_dtype)], [bdim]
+
+
 bitcast_convert_type_p = core.Primitive("bitcast_convert_type")
 core.abstract_eval_rules[bitcast_convert_type_p] = _bitcast_rule
 impl_rules[bitcast_convert_type_p] = _bitcast_impl
+batching.batch_rules[bitcast_convert_type_p] = _bitcast_batch
 
 
 def bitcast_convert_type(operand, new_dtype):

@@ -21,6 +21,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, add_tangents, jvp_rules
+from plax.interpreters.transpose import is_undefined_primal, transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import static_int, static_ints
 from plax.lax.linalg import (
@@ -470,9 +473,219 @@ def _conv_impl(
     return [from_accumulation(result, out_dtype)]
 
 
+# Batching folds the batch axis into an axis the convolution already runs in parallel
+# (as JAX does), so there is no loop over examples:
+#   lhs only: into the lhs batch dimension N;
+#   rhs only: into the kernel's output features O;
+#   both:     into the lhs features C with B times the feature groups (or, with batch
+#             groups, into N with B times the batch groups), and into O.
+# Grouped dimensions keep their groups outermost: an axis of G groups of M entries
+# becomes G groups of (B examples x M entries), so each group still holds its own part.
+
+
+def _fold_batch(x, bdim: int, axis: int, groups: int = 1):
+    """Fold batch axis ``bdim`` of ``x`` into axis ``axis`` (counted without the batch
+    axis), batch-major within each of ``groups`` groups."""
+    from plax.lax.shapes import reshape
+
+    shape = core.get_aval(x).shape
+    pos = batching.shift_axis(axis, bdim)
+    if groups > 1:
+        split = shape[:pos] + (groups, shape[pos] // groups) + shape[pos + 1 :]
+        x = reshape(x, split)
+        shape = split
+        bdim = bdim if bdim < pos else bdim + 1
+        members, skipped = [pos, bdim, pos + 1], {bdim, pos + 1}
+    else:
+        members, skipped = [bdim, pos], {bdim}
+    order = []
+    for a in range(len(shape)):
+        if a == pos:
+            order.append(members)
+        elif a not in skipped:
+            order.append([a])
+    sizes = tuple(int(np.prod([shape[a] for a in group])) for group in order)
+    perm = tuple(a for group in order for a in group)
+    if perm == tuple(range(len(shape))):
+        return reshape(x, sizes)
+    return reshape(x, sizes, perm)
+
+
+def _unfold_batch(out, axis: int, batch: int, groups: int = 1):
+    """Split axis ``axis`` of ``out`` (groups x batch x rest, group-major) into a batch axis
+    at ``axis`` followed by the remaining (groups x rest) entries."""
+    from plax.lax.shapes import reshape
+
+    shape = core.get_aval(out).shape
+    rest = shape[axis] // (groups * batch)
+    if groups == 1:
+        return reshape(out, shape[:axis] + (batch, rest) + shape[axis + 1 :])
+    split = shape[:axis] + (groups, batch, rest) + shape[axis + 1 :]
+    out = reshape(out, split)
+    perm = list(range(len(split)))
+    perm[axis], perm[axis + 1] = axis + 1, axis
+    return reshape(out, shape[:axis] + (batch, groups * rest) + shape[axis + 1 :], perm)
+
+
+def _conv_batch(args, dims, **params):
+    (lhs, rhs), (lhs_bdim, rhs_bdim) = args, dims
+    lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+    fgc, bgc = params["feature_group_count"], params["batch_group_count"]
+    batch = batching.axis_size_of(args, dims)
+    if batch == 0:
+        lhs_aval = _unbatched_aval(lhs, lhs_bdim)
+        rhs_aval = _unbatched_aval(rhs, rhs_bdim)
+        (aval,) = _conv_rule(lhs_aval, rhs_aval, **params)
+        zero = np.zeros((0,) + aval.shape, aval.dtype)
+        return [zero], [0]
+    if lhs_bdim is not batching.not_mapped and rhs_bdim is not batching.not_mapped:
+        if bgc > 1:
+            lhs = _fold_batch(lhs, lhs_bdim, lhs_spec[0])
+            params = dict(params, batch_group_count=bgc * batch)
+        else:
+            lhs = _fold_batch(lhs, lhs_bdim, lhs_spec[1])
+            params = dict(params, feature_group_count=fgc * batch)
+        rhs = _fold_batch(rhs, rhs_bdim, rhs_spec[0])
+        out = conv_general_dilated_p.bind(lhs, rhs, **params)
+        return [_unfold_batch(out, out_spec[1], batch)], [out_spec[1]]
+    if lhs_bdim is not batching.not_mapped:
+        lhs = _fold_batch(lhs, lhs_bdim, lhs_spec[0], bgc)
+        out = conv_general_dilated_p.bind(lhs, rhs, **params)
+        return [_unfold_batch(out, out_spec[0], batch)], [out_spec[0]]
+    groups = fgc * bgc  # at most one of them is above 1
+    rhs = _fold_batch(rhs, rhs_bdim, rhs_spec[0], groups)
+    out = conv_general_dilated_p.bind(lhs, rhs, **params)
+    return [_unfold_batch(out, out_spec[1], batch, groups)], [out_spec[1]]
+
+
+def _unbatched_aval(x, bdim) -> ShapedArray:
+    aval = core.get_aval(x)
+    if bdim is batching.not_mapped:
+        return aval
+    return ShapedArray(aval.shape[:bdim] + aval.shape[bdim + 1 :], aval.dtype, aval.weak_type)
+
+
+def _conv_jvp(primals, tangents, **params):
+    # Bilinear: d(x * w) = dx * w + x * dw.
+    (x, w), (tx, tw) = primals, tangents
+    out = conv_general_dilated_p.bind(x, w, **params)
+    t_out = Zero(core.get_aval(out))
+    if not isinstance(tx, Zero):
+        t_out = add_tangents(t_out, conv_general_dilated_p.bind(tx, w, **params))
+    if not isinstance(tw, Zero):
+        t_out = add_tangents(t_out, conv_general_dilated_p.bind(x, tw, **params))
+    return [out], [t_out]
+
+
+# The transposes work in the canonical layouts (lhs/out: batch, feature, spatial...;
+# rhs: out feature, in feature, spatial...) and permute back at the end.
+def _canonical(x, spec):
+    from plax.lax.shapes import transpose
+
+    return transpose(x, tuple(spec))
+
+
+def _from_canonical(x, spec, dtype):
+    from plax.lax.convert import convert_element_type
+    from plax.lax.shapes import transpose
+
+    out = transpose(x, tuple(np.argsort(spec).tolist()))
+    return out if core.get_aval(out).dtype == dtype else convert_element_type(out, dtype)
+
+
+def _swap_leading(x):
+    from plax.lax.shapes import transpose
+
+    ndim = core.get_aval(x).ndim
+    return transpose(x, (1, 0) + tuple(range(2, ndim)))
+
+
+def _conv_lhs_cotangent(ct, w, lhs_aval, *, window_strides, padding, lhs_dilation,
+                        rhs_dilation, dimension_numbers, feature_group_count,
+                        batch_group_count, precision, preferred_element_type):
+    """d lhs: the cotangent, dilated by the strides, correlated with the spatially
+    flipped kernel (in and out features swapped within each group), read with a
+    stride of lhs_dilation."""
+    from plax.lax.shapes import reshape, rev, transpose
+
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    g = _canonical(ct, out_spec)
+    w = _canonical(w, rhs_spec)
+    nsp = len(window_strides)
+    spatial = tuple(range(2, 2 + nsp))
+    groups = feature_group_count * batch_group_count
+    out_features, in_features = core.get_aval(w).shape[:2]
+    kernel = core.get_aval(w).shape[2:]
+    w = reshape(w, (groups, out_features // groups, in_features) + kernel)
+    w = transpose(w, (0, 2, 1) + tuple(range(3, 3 + nsp)))
+    w = rev(reshape(w, (groups * in_features, out_features // groups) + kernel), spatial)
+    in_sizes = [lhs_aval.shape[a] for a in lhs_spec[2:]]
+    out_sizes = core.get_aval(g).shape[2:]
+    pads = []
+    for size, k, n, (lo, _), s, ld, rd in zip(
+        in_sizes, kernel, out_sizes, padding, window_strides, lhs_dilation, rhs_dilation
+    ):
+        k_dilated = dilate_size(k, rd)
+        before = k_dilated - lo - 1
+        after = dilate_size(size, ld) + k_dilated - 1 - dilate_size(n, s) - before
+        pads.append((before, after))
+    iota = tuple(range(2 + nsp))
+    r = conv_general_dilated_p.bind(
+        g, w, window_strides=tuple(lhs_dilation), padding=tuple(pads),
+        lhs_dilation=tuple(window_strides), rhs_dilation=tuple(rhs_dilation),
+        dimension_numbers=ConvDimensionNumbers(iota, iota, iota), feature_group_count=groups,
+        batch_group_count=1, precision=precision, preferred_element_type=None,
+    )
+    if batch_group_count > 1:
+        # Batch groups were computed as feature groups: move the group to the batch.
+        shape = core.get_aval(r).shape
+        r = reshape(r, (shape[0], batch_group_count, in_features) + shape[2:])
+        r = transpose(r, (1, 0) + tuple(range(2, 3 + nsp)))
+        r = reshape(r, (batch_group_count * shape[0], in_features) + shape[2:])
+    return _from_canonical(r, lhs_spec, lhs_aval.dtype)
+
+
+def _conv_rhs_cotangent(ct, x, rhs_aval, *, window_strides, padding, lhs_dilation,
+                        rhs_dilation, dimension_numbers, feature_group_count,
+                        batch_group_count, precision, preferred_element_type):
+    """d rhs: the (dilated, padded) lhs correlated with the cotangent, with batch and
+    feature axes swapped on both; feature groups become batch groups and back."""
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    x = _swap_leading(_canonical(x, lhs_spec))
+    g = _swap_leading(_canonical(ct, out_spec))
+    in_sizes = core.get_aval(x).shape[2:]
+    out_sizes = core.get_aval(g).shape[2:]
+    kernel = [rhs_aval.shape[a] for a in rhs_spec[2:]]
+    pads = []
+    for size, k, n, (lo, _), s, ld, rd in zip(
+        in_sizes, kernel, out_sizes, padding, window_strides, lhs_dilation, rhs_dilation
+    ):
+        high = dilate_size(n, s) - dilate_size(size, ld) + dilate_size(k, rd) - lo - 1
+        pads.append((lo, high))
+    iota = tuple(range(len(lhs_spec)))
+    r = conv_general_dilated_p.bind(
+        x, g, window_strides=tuple(rhs_dilation), padding=tuple(pads),
+        lhs_dilation=tuple(lhs_dilation), rhs_dilation=tuple(window_strides),
+        dimension_numbers=ConvDimensionNumbers(iota, iota, iota),
+        feature_group_count=batch_group_count, batch_group_count=feature_group_count,
+        precision=precision, preferred_element_type=None,
+    )
+    return _from_canonical(_swap_leading(r), rhs_spec, rhs_aval.dtype)
+
+
+def _conv_transpose(cts, x, w, **params):
+    (ct,) = cts
+    if is_undefined_primal(x):
+        return [_conv_lhs_cotangent(ct, w, x.aval, **params), None]
+    return [None, _conv_rhs_cotangent(ct, x, w.aval, **params)]
+
+
 conv_general_dilated_p = core.Primitive("conv_general_dilated")
 core.abstract_eval_rules[conv_general_dilated_p] = _conv_rule
 impl_rules[conv_general_dilated_p] = _conv_impl
+jvp_rules[conv_general_dilated_p] = _conv_jvp
+transpose_rules[conv_general_dilated_p] = _conv_transpose
+batching.batch_rules[conv_general_dilated_p] = _conv_batch
 
 
 def _spatial_param(values, default_ones: int, what: str) -> tuple[int, ...]:

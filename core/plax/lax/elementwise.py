@@ -24,6 +24,19 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import (
+    Zero,
+    defjvp,
+    defjvp2,
+    instantiate,
+    jvp_rules,
+    linear_jvp,
+    zero_jvp,
+    zeros_like_aval,
+)
+from plax.interpreters.transpose import is_undefined_primal, transpose_rules
+from plax.lax.convert import convert_element_type
 from plax.lax.base import (
     ALL,
     FLOATS,
@@ -169,6 +182,7 @@ def _elementwise(prim_name: str, api_name: str, allowed, bool_result: bool = Fal
         return [ShapedArray(avals[0].shape, dtype, weak)]
 
     core.abstract_eval_rules[p] = rule
+    batching.defbroadcasting(p)
     return p
 
 
@@ -176,13 +190,37 @@ def _predicate(name: str, allowed) -> core.Primitive:
     return _elementwise(name, name, allowed, bool_result=True)
 
 
+# Shared by the derivative rules.
+def _const(x, value):
+    """A scalar of ``x``'s dtype (a literal once staged)."""
+    return core.get_aval(x).dtype.type(value)
+
+
+def _zeros(x):
+    return zeros_like_aval(core.get_aval(x))
+
+
+def _balanced_eq(x, z, y):
+    """1 where ``x == z``, 0.5 where ``y == z`` too (ties share the derivative, as in JAX)."""
+    dtype = core.get_aval(z).dtype
+    hit = convert_element_type(eq(x, z), dtype)
+    tie = convert_element_type(eq(y, z), dtype)
+    return div(hit, add(tie, _const(z, 1)))
+
+
 # ----------------------------------------------------------------------------
 # Arithmetic.
 
 # -- neg ---------------------------------------------------------------------------
+def _neg_transpose(cts, x):
+    return [neg(cts[0])]
+
+
 # Unsigned negation wraps around (neg(1) == max), as in JAX.
 neg_p = unop("neg", NUMERIC)
 defimpl(neg_p, np.negative)
+jvp_rules[neg_p] = linear_jvp(neg_p)
+transpose_rules[neg_p] = _neg_transpose
 
 
 def neg(x):
@@ -200,6 +238,7 @@ def _sign_impl(x):
 
 sign_p = unop("sign", NUMERIC)
 defimpl(sign_p, _sign_impl)
+jvp_rules[sign_p] = zero_jvp(sign_p)
 
 
 def sign(x):
@@ -210,6 +249,7 @@ def sign(x):
 # abs(INT_MIN) wraps to INT_MIN; unsigned operands are rejected, as in JAX.
 abs_p = unop("abs", SIGNED_NUMERIC)
 defimpl(abs_p, np.abs)
+defjvp(abs_p, lambda g, x: select(ge(x, _const(x, 0)), g, neg(g)))
 
 
 def abs(x):
@@ -217,8 +257,15 @@ def abs(x):
 
 
 # -- add ---------------------------------------------------------------------------
+def _add_transpose(cts, x, y):
+    (ct,) = cts
+    return [ct if is_undefined_primal(x) else None, ct if is_undefined_primal(y) else None]
+
+
 add_p = binop("add", NUMERIC)
 defimpl(add_p, np.add)
+jvp_rules[add_p] = linear_jvp(add_p)
+transpose_rules[add_p] = _add_transpose
 
 
 def add(x, y):
@@ -226,8 +273,15 @@ def add(x, y):
 
 
 # -- sub ---------------------------------------------------------------------------
+def _sub_transpose(cts, x, y):
+    (ct,) = cts
+    return [ct if is_undefined_primal(x) else None, neg(ct) if is_undefined_primal(y) else None]
+
+
 sub_p = binop("sub", NUMERIC)
 defimpl(sub_p, np.subtract)
+jvp_rules[sub_p] = linear_jvp(sub_p)
+transpose_rules[sub_p] = _sub_transpose
 
 
 def sub(x, y):
@@ -235,8 +289,18 @@ def sub(x, y):
 
 
 # -- mul ---------------------------------------------------------------------------
+def _mul_transpose(cts, x, y):
+    # Linear in exactly one operand; the other is a residual.
+    (ct,) = cts
+    if is_undefined_primal(x):
+        return [mul(ct, y), None]
+    return [None, mul(x, ct)]
+
+
 mul_p = binop("mul", NUMERIC)
 defimpl(mul_p, np.multiply)
+defjvp(mul_p, lambda g, x, y: mul(g, y), lambda g, x, y: mul(x, g))
+transpose_rules[mul_p] = _mul_transpose
 
 
 def mul(x, y):
@@ -266,8 +330,19 @@ def _div_impl(x, y):
     return np.where(by_zero, all_ones, quotient)
 
 
+def _div_transpose(cts, x, y):
+    # Linear in the numerator only.
+    return [div(cts[0], y), None]
+
+
 div_p = binop("div", NUMERIC)
 defimpl(div_p, _div_impl)
+defjvp(
+    div_p,
+    lambda g, x, y: div(g, y),
+    lambda g, x, y: mul(mul(neg(g), x), integer_pow(y, -2)),
+)
+transpose_rules[div_p] = _div_transpose
 
 
 def div(x, y):
@@ -285,6 +360,11 @@ def _rem_impl(x, y):
 
 rem_p = binop("rem", NUMERIC)
 defimpl(rem_p, _rem_impl)
+defjvp(
+    rem_p,
+    lambda g, x, y: g,
+    lambda g, x, y: mul(neg(g), mul(sign(div(x, y)), floor(abs(div(x, y))))),
+)
 
 
 def rem(x, y):
@@ -295,6 +375,11 @@ def rem(x, y):
 # -- max ---------------------------------------------------------------------------
 max_p = binop("max", ALL)
 defimpl(max_p, _max_impl)
+defjvp2(
+    max_p,
+    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
+)
 
 
 def max(x, y):
@@ -305,6 +390,11 @@ def max(x, y):
 # -- min ---------------------------------------------------------------------------
 min_p = binop("min", ALL)
 defimpl(min_p, _min_impl)
+defjvp2(
+    min_p,
+    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
+)
 
 
 def min(x, y):
@@ -344,9 +434,19 @@ def _integer_pow_impl(x, *, y: int):
     return acc
 
 
+def _integer_pow_jvp(g, x, *, y: int):
+    if y == 0:
+        return _zeros(g)
+    if y == 1:
+        return g
+    return mul(g, mul(_const(x, y), integer_pow(x, y - 1)))
+
+
 integer_pow_p = core.Primitive("integer_pow")
 core.abstract_eval_rules[integer_pow_p] = _integer_pow_rule
 defimpl(integer_pow_p, _integer_pow_impl)
+defjvp(integer_pow_p, _integer_pow_jvp)
+batching.defvectorized(integer_pow_p)
 
 
 def integer_pow(x, y):
@@ -358,6 +458,7 @@ def integer_pow(x, y):
 # -- square ------------------------------------------------------------------------
 square_p = unop("square", NUMERIC)
 defimpl(square_p, lambda x: np.multiply(x, x))
+defjvp(square_p, lambda g, x: mul(g, mul(_const(x, 2), x)))
 
 
 def square(x):
@@ -374,6 +475,7 @@ def reciprocal(x):
 # -- floor -------------------------------------------------------------------------
 floor_p = unop("floor", FLOATS)
 defimpl(floor_p, np.floor)
+jvp_rules[floor_p] = zero_jvp(floor_p)
 
 
 def floor(x):
@@ -383,6 +485,7 @@ def floor(x):
 # -- ceil --------------------------------------------------------------------------
 ceil_p = unop("ceil", FLOATS)
 defimpl(ceil_p, np.ceil)
+jvp_rules[ceil_p] = zero_jvp(ceil_p)
 
 
 def ceil(x):
@@ -420,6 +523,7 @@ def _round_impl(x, *, rounding_method):
 
 round_p = unop("round", FLOATS)
 defimpl(round_p, _round_impl)
+jvp_rules[round_p] = zero_jvp(round_p)
 
 
 def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):
@@ -711,9 +815,36 @@ def _select_n_impl(which, *cases):
     return np.take_along_axis(stacked, index.astype(np.intp)[None], axis=0)[0]
 
 
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    out = select_n_p.bind(which, *cases)
+    case_tangents = tangents[1:]
+    if all(isinstance(t, Zero) for t in case_tangents):
+        return [out], [Zero(core.get_aval(out))]
+    return [out], [select_n_p.bind(which, *[instantiate(t) for t in case_tangents])]
+
+
+def _select_n_transpose(cts, which, *cases):
+    # Case i receives the cotangent where `which` picks it, zero elsewhere.
+    (ct,) = cts
+    zeros = _zeros(ct)
+    out = [None]
+    for i, case in enumerate(cases):
+        if not is_undefined_primal(case):
+            out.append(None)
+            continue
+        picks = [ct if j == i else zeros for j in range(len(cases))]
+        out.append(select_n_p.bind(which, *picks))
+    return out
+
+
 select_n_p = core.Primitive("select_n")
 core.abstract_eval_rules[select_n_p] = _select_n_rule
 defimpl(select_n_p, _select_n_impl)
+jvp_rules[select_n_p] = _select_n_jvp
+transpose_rules[select_n_p] = _select_n_transpose
+# `which` has the cases' shape (the wrapper broadcasts a scalar), so it is elementwise.
+batching.defbroadcasting(select_n_p)
 
 
 def select_n(which, *cases):
@@ -756,6 +887,13 @@ def _clamp_impl(lo, x, hi):
 clamp_p = core.Primitive("clamp")
 core.abstract_eval_rules[clamp_p] = _clamp_rule
 defimpl(clamp_p, _clamp_impl)
+defjvp(
+    clamp_p,
+    lambda g, lo, x, hi: select(bitwise_and(gt(lo, x), lt(lo, hi)), g, _zeros(g)),
+    lambda g, lo, x, hi: select(bitwise_and(gt(x, lo), lt(x, hi)), g, _zeros(g)),
+    lambda g, lo, x, hi: select(lt(hi, x), g, _zeros(g)),
+)
+batching.defbroadcasting(clamp_p)
 
 
 def clamp(min, x, max):

@@ -16,6 +16,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray, check_python_int_range, is_python_scalar
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, instantiate, jvp_rules, zeros_like_aval
+from plax.interpreters.transpose import is_undefined_primal, transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import INTEGERS, static_int, static_ints
 from plax.lax.shapes import expand_dims, index_in_dim, is_array, normalize_axis, squeeze
@@ -100,6 +103,134 @@ def _start_operands(fname: str, start_indices) -> list:
     return out
 
 
+# ----------------------------------------------------------------------------
+# Batched start indices.
+#
+# JAX turns a dynamic slice whose start indices differ per example into a gather
+# (and an update into a scatter). plax has no gather yet, so the batching rules
+# build the same result from lax operations, one dimension at a time, with a
+# one-hot selection: for a start ``c`` (one per example), element ``j`` of the
+# window is ``max_i select(i == c + j, x[i], lowest)`` along that dimension.
+# Exactly one ``i`` matches, and ``max(v, lowest) == v`` for every value v
+# (NaN, -0.0 and -inf included), so the result is exact for every dtype. Work
+# and memory are O(size * slice_size) per batched dimension. Dimensions whose
+# start is the same for every example keep the dynamic_slice primitive.
+
+
+def _lowest(dt: np.dtype):
+    if dt == dtypes.bool_:
+        return np.False_
+    if dtypes.is_integer(dt):
+        return np.array(np.iinfo(dt).min, dt)[()]
+    return np.array(-np.inf, dt)[()]
+
+
+def _wide_index_dtype(dt: np.dtype) -> np.dtype:
+    return dtypes.canonicalize_dtype(np.int64 if dt.itemsize == 8 else np.int32)
+
+
+def _batched_start(index, size: int, slice_size: int):
+    """The start actually used (see the module docstring), in a signed type wide
+    enough to add ``size`` exactly; ``index`` is a scalar or one per example."""
+    from plax.lax.convert import convert_element_type
+    from plax.lax import elementwise as lax_ew
+
+    aval = core.get_aval(index)
+    wide = _wide_index_dtype(aval.dtype)
+    high = size - slice_size
+    if dtypes.is_unsigned(aval.dtype):
+        # Non-negative already: clamp in the index's own type, where the cap fits.
+        cap = min(high, int(np.iinfo(aval.dtype).max))
+        index = lax_ew.min(index, np.array(cap, aval.dtype)[()])
+        return convert_element_type(index, wide)
+    index = convert_element_type(index, wide)
+    zero = np.zeros((), wide)[()]
+    from_end = lax_ew.add(index, np.array(size, wide)[()])
+    index = lax_ew.select(lax_ew.lt(index, zero), from_end, index)
+    return lax_ew.clamp(zero, index, np.array(high, wide)[()])
+
+
+def _one_hot(start, size: int, slice_size: int, batch: int, window_first: bool):
+    """(i == start[b] + j) for source/target positions i < size and window positions
+    j < slice_size: shape (batch, slice_size, size) if window_first, else
+    (batch, size, slice_size)."""
+    from plax.lax.elementwise import add, eq
+    from plax.lax.shapes import broadcast_in_dim, broadcasted_iota
+
+    aval = core.get_aval(start)
+    shape = (batch, slice_size, size) if window_first else (batch, size, slice_size)
+    start = broadcast_in_dim(start, shape, (0,) if aval.ndim else ())
+    i = broadcasted_iota(aval.dtype, shape, 2 if window_first else 1)
+    j = broadcasted_iota(aval.dtype, shape, 1 if window_first else 2)
+    return eq(i, add(start, j))
+
+
+def _select_max(mask, values, axis: int):
+    from plax.lax.elementwise import select
+    from plax.lax.reductions import reduce_max
+    from plax.lax.shapes import broadcast_in_dim
+
+    dtype = core.get_aval(values).dtype
+    shape = core.get_aval(values).shape
+    fill = broadcast_in_dim(_lowest(dtype), shape, ())
+    return reduce_max(select(mask, values, fill), (axis,))
+
+
+def _gather_in_dim(x, axis: int, start, slice_size: int):
+    """x (batch first) with ``slice_size`` elements from ``start`` along ``axis``."""
+    from plax.lax.shapes import broadcast_in_dim
+
+    shape = core.get_aval(x).shape
+    batch, size = shape[0], shape[axis]
+    # Axes ... j i ...: the window position j, then the source position i.
+    expanded = shape[:axis] + (slice_size,) + shape[axis:]
+    dims = tuple(d for d in range(len(expanded)) if d != axis)
+    values = broadcast_in_dim(x, expanded, dims)
+    hot = _one_hot(start, size, slice_size, batch, window_first=True)
+    mask = broadcast_in_dim(hot, expanded, (0, axis, axis + 1))
+    return _select_max(mask, values, axis + 1)
+
+
+def _spread_in_dim(u, axis: int, start, size: int):
+    """u (batch first) moved to ``start`` along ``axis`` of length ``size``; elsewhere
+    the values are arbitrary (they are masked out by the caller)."""
+    from plax.lax.shapes import broadcast_in_dim
+
+    shape = core.get_aval(u).shape
+    batch, slice_size = shape[0], shape[axis]
+    # Axes ... i j ...: the target position i, then the window position j.
+    expanded = shape[:axis] + (size,) + shape[axis:]
+    dims = tuple(d for d in range(len(expanded)) if d != axis)
+    values = broadcast_in_dim(u, expanded, dims)
+    hot = _one_hot(start, size, slice_size, batch, window_first=False)
+    mask = broadcast_in_dim(hot, expanded, (0, axis, axis + 1))
+    return _select_max(mask, values, axis + 1)
+
+
+def _window_mask(start, size: int, slice_size: int, batch: int):
+    """inside[b, i] = start[b] <= i < start[b] + slice_size, shape (batch, size)."""
+    from plax.lax.elementwise import add, and_, ge, lt
+    from plax.lax.shapes import broadcast_in_dim, broadcasted_iota
+
+    aval = core.get_aval(start)
+    start = broadcast_in_dim(start, (batch, size), (0,) if aval.ndim else ())
+    i = broadcasted_iota(aval.dtype, (batch, size), 1)
+    end = add(start, np.array(slice_size, aval.dtype)[()])
+    return and_(ge(i, start), lt(i, end))
+
+
+def _zero_index(indices):
+    """A start index of 0 for the batch axis, of the other indices' dtype."""
+    dtype = core.get_aval(indices[0]).dtype if indices else dtypes.canonicalize_dtype(int)
+    return np.zeros((), dtype)[()]
+
+
+def _indices_front(indices, index_dims, batch: int) -> list:
+    """Start indices as scalars or vectors over the batch (batched ones at axis 0)."""
+    return [i if d is batching.not_mapped else batching.moveaxis(i, d, 0)
+            for i, d in zip(indices, index_dims)]
+
+
 # -- dynamic_slice -----------------------------------------------------------------
 def _dynamic_slice_rule(operand: ShapedArray, *indices: ShapedArray, slice_sizes):
     _check_start_indices("dynamic_slice", operand, indices)
@@ -122,9 +253,50 @@ def _dynamic_slice_impl(operand, *indices, slice_sizes):
     return [operand[window]]
 
 
+def _dynamic_slice_batch(args, dims, *, slice_sizes):
+    operand, *indices = args
+    bdim, *index_dims = dims
+    batch = batching.axis_size_of(args, dims)
+    zero = _zero_index(indices)
+    if all(d is batching.not_mapped for d in index_dims):
+        starts = indices[:bdim] + [zero] + indices[bdim:]
+        sizes = slice_sizes[:bdim] + (batch,) + slice_sizes[bdim:]
+        return [dynamic_slice_p.bind(operand, *starts, slice_sizes=sizes)], [bdim]
+    # Starts that differ per example: slice the shared ones with the primitive, keeping
+    # the per-example dimensions whole, then select those one by one (see above).
+    x = batching.bdim_at_front(operand, bdim, batch)
+    shape = core.get_aval(x).shape[1:]
+    per_example = [d is not batching.not_mapped for d in index_dims]
+    starts = [zero] + [zero if b else i for i, b in zip(indices, per_example)]
+    sizes = (batch,) + tuple(n if b else k for n, k, b in zip(shape, slice_sizes, per_example))
+    x = dynamic_slice_p.bind(x, *starts, slice_sizes=sizes)
+    for k, (index, b) in enumerate(zip(_indices_front(indices, index_dims, batch), per_example)):
+        if b and slice_sizes[k] != shape[k]:
+            start = _batched_start(index, shape[k], slice_sizes[k])
+            x = _gather_in_dim(x, k + 1, start, slice_sizes[k])
+    return [x], [0]
+
+
+def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
+    operand, *indices = primals
+    out = dynamic_slice_p.bind(operand, *indices, slice_sizes=slice_sizes)
+    if isinstance(tangents[0], Zero):
+        return [out], [Zero(core.get_aval(out))]
+    return [out], [dynamic_slice_p.bind(tangents[0], *indices, slice_sizes=slice_sizes)]
+
+
+def _dynamic_slice_transpose(cts, operand, *indices, slice_sizes):
+    # Both primitives clamp the start the same way, so the window lands where it came from.
+    zeros = zeros_like_aval(operand.aval)
+    return [dynamic_update_slice_p.bind(zeros, cts[0], *indices)] + [None] * len(indices)
+
+
 dynamic_slice_p = core.Primitive("dynamic_slice")
 core.abstract_eval_rules[dynamic_slice_p] = _dynamic_slice_rule
 impl_rules[dynamic_slice_p] = _dynamic_slice_impl
+jvp_rules[dynamic_slice_p] = _dynamic_slice_jvp
+transpose_rules[dynamic_slice_p] = _dynamic_slice_transpose
+batching.batch_rules[dynamic_slice_p] = _dynamic_slice_batch
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
@@ -192,9 +364,64 @@ def _dynamic_update_slice_impl(operand, update, *indices):
     return [out]
 
 
+def _dynamic_update_slice_batch(args, dims):
+    operand, update, *indices = args
+    bdim, update_bdim, *index_dims = dims
+    batch = batching.axis_size_of(args, dims)
+    if all(d is batching.not_mapped for d in index_dims):
+        (operand, update), bdim = batching.align_batched([operand, update], [bdim, update_bdim])
+        starts = indices[:bdim] + [_zero_index(indices)] + indices[bdim:]
+        return [dynamic_update_slice_p.bind(operand, update, *starts)], [bdim]
+    # Starts that differ per example: move the update to its place along each dimension
+    # (see above), then select it inside the window and the operand outside.
+    from plax.lax.elementwise import and_, select
+    from plax.lax.shapes import broadcast_in_dim
+
+    x = batching.bdim_at_front(operand, bdim, batch)
+    u = batching.bdim_at_front(update, update_bdim, batch)
+    shape = core.get_aval(x).shape
+    inside = None
+    for k, index in enumerate(_indices_front(indices, index_dims, batch)):
+        size, slice_size = shape[k + 1], core.get_aval(u).shape[k + 1]
+        if slice_size == size:
+            continue
+        start = _batched_start(index, size, slice_size)
+        u = _spread_in_dim(u, k + 1, start, size)
+        window = broadcast_in_dim(_window_mask(start, size, slice_size, batch), shape, (0, k + 1))
+        inside = window if inside is None else and_(inside, window)
+    if inside is None:
+        return [u], [0]
+    return [select(inside, u, x)], [0]
+
+
+def _dynamic_update_slice_jvp(primals, tangents):
+    operand, update, *indices = primals
+    out = dynamic_update_slice_p.bind(operand, update, *indices)
+    if isinstance(tangents[0], Zero) and isinstance(tangents[1], Zero):
+        return [out], [Zero(core.get_aval(out))]
+    t_operand, t_update = instantiate(tangents[0]), instantiate(tangents[1])
+    return [out], [dynamic_update_slice_p.bind(t_operand, t_update, *indices)]
+
+
+def _dynamic_update_slice_transpose(cts, operand, update, *indices):
+    (ct,) = cts
+    update_aval = update.aval if is_undefined_primal(update) else core.get_aval(update)
+    t_operand = None
+    if is_undefined_primal(operand):
+        zeros = zeros_like_aval(update_aval)
+        t_operand = dynamic_update_slice_p.bind(ct, zeros, *indices)
+    t_update = None
+    if is_undefined_primal(update):
+        t_update = dynamic_slice_p.bind(ct, *indices, slice_sizes=update_aval.shape)
+    return [t_operand, t_update] + [None] * len(indices)
+
+
 dynamic_update_slice_p = core.Primitive("dynamic_update_slice")
 core.abstract_eval_rules[dynamic_update_slice_p] = _dynamic_update_slice_rule
 impl_rules[dynamic_update_slice_p] = _dynamic_update_slice_impl
+jvp_rules[dynamic_update_slice_p] = _dynamic_update_slice_jvp
+transpose_rules[dynamic_update_slice_p] = _dynamic_update_slice_transpose
+batching.batch_rules[dynamic_update_slice_p] = _dynamic_update_slice_batch
 
 
 def dynamic_update_slice(operand, update, start_indices):

@@ -20,6 +20,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, add_tangents, jvp_rules
+from plax.interpreters.transpose import is_undefined_primal, transpose_rules
 from plax.interpreters.reference import impl_rules
 
 __all__ = ["Precision", "batch_matmul", "dot", "dot_general"]
@@ -262,9 +265,87 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers, precision, preferred_eleme
     return [from_accumulation(out.reshape(out_shape), out_dtype)]
 
 
+def _dot_general_batch(args, dims, *, dimension_numbers, **params):
+    """No loop over examples: a batch axis on both sides becomes one more batch dimension
+    of the contraction (the result's first axis); on one side it is a free dimension."""
+    (lhs, rhs), (lhs_bdim, rhs_bdim) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    if lhs_bdim is not batching.not_mapped:
+        lc, lb = batching.shift_axes(lc, lhs_bdim), batching.shift_axes(lb, lhs_bdim)
+    if rhs_bdim is not batching.not_mapped:
+        rc, rb = batching.shift_axes(rc, rhs_bdim), batching.shift_axes(rb, rhs_bdim)
+    lhs_ndim = core.get_aval(lhs).ndim
+    rhs_ndim = core.get_aval(rhs).ndim
+    if lhs_bdim is not batching.not_mapped and rhs_bdim is not batching.not_mapped:
+        lb, rb = (lhs_bdim,) + lb, (rhs_bdim,) + rb
+        out_bdim = 0
+    elif lhs_bdim is not batching.not_mapped:
+        lhs_free = [d for d in range(lhs_ndim) if d not in lc and d not in lb]
+        out_bdim = len(lb) + lhs_free.index(lhs_bdim)
+    else:
+        rhs_free = [d for d in range(rhs_ndim) if d not in rc and d not in rb]
+        lhs_free_count = lhs_ndim - len(lc) - len(lb)
+        out_bdim = len(rb) + lhs_free_count + rhs_free.index(rhs_bdim)
+    out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc, rc), (lb, rb)), **params)
+    return [out], [out_bdim]
+
+
+def _dot_general_jvp(primals, tangents, **params):
+    # Bilinear: d(x . y) = dx . y + x . dy.
+    (x, y), (tx, ty) = primals, tangents
+    out = dot_general_p.bind(x, y, **params)
+    t_out = Zero(core.get_aval(out))
+    if not isinstance(tx, Zero):
+        t_out = add_tangents(t_out, dot_general_p.bind(tx, y, **params))
+    if not isinstance(ty, Zero):
+        t_out = add_tangents(t_out, dot_general_p.bind(x, ty, **params))
+    return [out], [t_out]
+
+
+def _dot_lhs_cotangent(ct, x_aval, y, dimension_numbers, precision, rhs_result_first: bool):
+    """The cotangent of the lhs ``x`` of ``dot_general(x, y)`` (or of the rhs, with the
+    operands swapped and ``rhs_result_first``: the result then lists y's free axes
+    before x's). It contracts ``ct`` with ``y`` over y's free axes, then permutes."""
+    from plax.lax.convert import convert_element_type
+    from plax.lax.shapes import transpose
+
+    (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
+    x_ndim, y_ndim = x_aval.ndim, core.get_aval(y).ndim
+    x_free = [d for d in range(x_ndim) if d not in x_contract and d not in x_batch]
+    y_free = [d for d in range(y_ndim) if d not in y_contract and d not in y_batch]
+    nb = len(x_batch)
+    if rhs_result_first:
+        ct_y_free = list(range(nb, nb + len(y_free)))
+    else:
+        ct_y_free = list(range(nb + len(x_free), nb + len(x_free) + len(y_free)))
+    dims = ((tuple(ct_y_free), tuple(y_free)), (tuple(range(nb)), tuple(y_batch)))
+    raw = dot_general_p.bind(ct, y, dimension_numbers=dims, precision=precision,
+                             preferred_element_type=None)
+    # raw holds: batch, x's free axes, then y's contracting axes in increasing order,
+    # each standing for the x axis it was paired with.
+    paired = [x_contract[i] for i in np.argsort(y_contract)]
+    order = list(x_batch) + x_free + paired
+    out = transpose(raw, tuple(np.argsort(order).tolist()))
+    if core.get_aval(out).dtype != x_aval.dtype:
+        out = convert_element_type(out, x_aval.dtype)
+    return out
+
+
+def _dot_general_transpose(cts, x, y, *, dimension_numbers, precision, preferred_element_type):
+    (ct,) = cts
+    (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
+    if is_undefined_primal(x):
+        return [_dot_lhs_cotangent(ct, x.aval, y, dimension_numbers, precision, False), None]
+    swapped = ((y_contract, x_contract), (y_batch, x_batch))
+    return [None, _dot_lhs_cotangent(ct, y.aval, x, swapped, precision, True)]
+
+
 dot_general_p = core.Primitive("dot_general")
 core.abstract_eval_rules[dot_general_p] = _dot_general_rule
 impl_rules[dot_general_p] = _dot_general_impl
+jvp_rules[dot_general_p] = _dot_general_jvp
+transpose_rules[dot_general_p] = _dot_general_transpose
+batching.batch_rules[dot_general_p] = _dot_general_batch
 
 
 def _dims_tuple(value, what: str) -> tuple[int, ...]:

@@ -20,6 +20,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import instantiate, jvp_rules, linear_jvp
+from plax.interpreters.transpose import transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import ALL, INT_OR_BOOL, NUMERIC, check_dtype
 from plax.lax.shapes import check_axes_param, normalize_axes, normalize_axis
@@ -86,6 +89,94 @@ _IDENTITIES = {
 
 
 # ----------------------------------------------------------------------------
+# Derivative rules shared by several primitives.
+
+
+def _kept_dims(ndim: int, axes) -> tuple[int, ...]:
+    return tuple(d for d in range(ndim) if d not in axes)
+
+
+def _reduce_sum_transpose(cts, x, *, axes):
+    from plax.lax.shapes import broadcast_in_dim_p
+
+    shape = x.aval.shape
+    dims = _kept_dims(len(shape), axes)
+    return [broadcast_in_dim_p.bind(cts[0], shape=shape, broadcast_dimensions=dims)]
+
+
+def _reduce_chooser_jvp(p: core.Primitive):
+    """max/min: the tangent at the chosen position; ties share it equally (as JAX)."""
+
+    def rule(primals, tangents, *, axes):
+        from plax.lax import elementwise as ew
+        from plax.lax.convert import convert_element_type
+        from plax.lax.shapes import broadcast_in_dim
+
+        (x,), (t,) = primals, tangents
+        out = p.bind(x, axes=axes)
+        shape = core.get_aval(x).shape
+        dims = _kept_dims(len(shape), axes)
+        hits = ew.eq(x, broadcast_in_dim(out, shape, dims))
+        weights = convert_element_type(hits, core.get_aval(x).dtype)
+        counts = reduce_sum_p.bind(weights, axes=axes)
+        picked = reduce_sum_p.bind(ew.mul(t, weights), axes=axes)
+        return [out], [ew.div(picked, counts)]
+
+    return rule
+
+
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    # d prod = sum_i t_i * prod_{j != i} x_j, with the products of the others from an
+    # exclusive running product in each direction (exact when some x_j are zero).
+    from plax.lax import elementwise as ew
+    from plax.lax.shapes import pad, reshape, transpose
+
+    (x,), (t,) = primals, tangents
+    out = reduce_prod_p.bind(x, axes=axes)
+    shape = core.get_aval(x).shape
+    kept = _kept_dims(len(shape), axes)
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    flat_shape = tuple(shape[d] for d in kept) + (n,)
+
+    def flatten(v):
+        return reshape(transpose(v, kept + tuple(axes)), flat_shape)
+
+    xs, ts = flatten(x), flatten(instantiate(t))
+    one = np.ones((), core.get_aval(x).dtype)[()]
+    keep = ((0, 0, 0),) * len(kept)
+    before = cumprod_p.bind(pad(xs, one, keep + ((1, -1, 0),)), axis=len(kept), reverse=False)
+    after = cumprod_p.bind(pad(xs, one, keep + ((-1, 1, 0),)), axis=len(kept), reverse=True)
+    others = ew.mul(before, after)
+    return [out], [reduce_sum_p.bind(ew.mul(ts, others), axes=(len(kept),))]
+
+
+def _cumulative_transpose(cts, x, *, axis, reverse):
+    return [cumsum_p.bind(cts[0], axis=axis, reverse=not reverse)]
+
+
+def _cumulative_jvp(p: core.Primitive, combine_name: str):
+    """cumprod/cummax/cummin: the JVP of the same scan written with lax.associative_scan
+    (so ties and zeros are handled by the combining function's own JVP, as in JAX)."""
+
+    def rule(primals, tangents, *, axis, reverse):
+        from plax.interpreters.jvp import jvp_flat
+        from plax.lax import elementwise as ew
+        from plax.lax.control_flow import associative_scan
+
+        combine = getattr(ew, combine_name)
+        (x,), (t,) = primals, tangents
+        out = p.bind(x, axis=axis, reverse=reverse)
+
+        def scan(v):
+            return [associative_scan(combine, v, reverse=reverse, axis=axis)]
+
+        _, (t_out,) = jvp_flat(scan, [x], [t])
+        return [out], [t_out]
+
+    return rule
+
+
+# ----------------------------------------------------------------------------
 # The reduce_* family: one factory, one table row per primitive.
 
 
@@ -109,10 +200,22 @@ def _reduce_impl(ufunc: np.ufunc, identity):
     return impl
 
 
+def _reduce_batch(p: core.Primitive):
+    # Reduce the same axes of every example; the batch axis shifts past removed axes.
+    def rule(args, dims, *, axes, **params):
+        (x,), (bdim,) = args, dims
+        axes = batching.shift_axes(axes, bdim)
+        out = p.bind(x, axes=axes, **params)
+        return [out], [batching.bdim_after_removing(bdim, axes)]
+
+    return rule
+
+
 def _reduction(name: str, ufunc: np.ufunc, allowed, identity) -> core.Primitive:
     p = core.Primitive(f"reduce_{name}")
     core.abstract_eval_rules[p] = _reduce_rule(p.name, allowed)
     impl_rules[p] = _reduce_impl(ufunc, identity)
+    batching.batch_rules[p] = _reduce_batch(p)
     return p
 
 
@@ -123,6 +226,8 @@ def _bind_reduce(p: core.Primitive, operand, axes):
 
 # -- reduce_sum --------------------------------------------------------------------
 reduce_sum_p = _reduction("sum", np.add, NUMERIC, _IDENTITIES["sum"])
+jvp_rules[reduce_sum_p] = linear_jvp(reduce_sum_p)
+transpose_rules[reduce_sum_p] = _reduce_sum_transpose
 
 
 def reduce_sum(operand, axes):
@@ -132,6 +237,7 @@ def reduce_sum(operand, axes):
 
 # -- reduce_prod -------------------------------------------------------------------
 reduce_prod_p = _reduction("prod", np.multiply, NUMERIC, _IDENTITIES["prod"])
+jvp_rules[reduce_prod_p] = _reduce_prod_jvp
 
 
 def reduce_prod(operand, axes):
@@ -141,6 +247,7 @@ def reduce_prod(operand, axes):
 
 # -- reduce_max --------------------------------------------------------------------
 reduce_max_p = _reduction("max", np.maximum, ALL, _IDENTITIES["max"])
+jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
 
 
 def reduce_max(operand, axes):
@@ -150,6 +257,7 @@ def reduce_max(operand, axes):
 
 # -- reduce_min --------------------------------------------------------------------
 reduce_min_p = _reduction("min", np.minimum, ALL, _IDENTITIES["min"])
+jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
 
 
 def reduce_min(operand, axes):
@@ -222,6 +330,7 @@ def _arg_reduction(name: str, np_fn) -> core.Primitive:
     p = core.Primitive(name)
     core.abstract_eval_rules[p] = _arg_reduce_rule(name)
     impl_rules[p] = _arg_reduce_impl(np_fn)
+    batching.batch_rules[p] = _reduce_batch(p)
     return p
 
 
@@ -272,10 +381,19 @@ def _cumulative_impl(ufunc: np.ufunc):
     return impl
 
 
+def _cumulative_batch(p: core.Primitive):
+    def rule(args, dims, *, axis, reverse):
+        (x,), (bdim,) = args, dims
+        return [p.bind(x, axis=batching.shift_axis(axis, bdim), reverse=reverse)], [bdim]
+
+    return rule
+
+
 def _cumulative(name: str, ufunc: np.ufunc) -> core.Primitive:
     p = core.Primitive(name)
     core.abstract_eval_rules[p] = _cumulative_rule(name)
     impl_rules[p] = _cumulative_impl(ufunc)
+    batching.batch_rules[p] = _cumulative_batch(p)
     return p
 
 
@@ -286,6 +404,8 @@ def _bind_cumulative(p: core.Primitive, operand, axis, reverse):
 
 # -- cumsum ------------------------------------------------------------------------
 cumsum_p = _cumulative("cumsum", np.add)
+jvp_rules[cumsum_p] = linear_jvp(cumsum_p)
+transpose_rules[cumsum_p] = _cumulative_transpose
 
 
 def cumsum(operand, axis=0, reverse=False):
@@ -295,6 +415,7 @@ def cumsum(operand, axis=0, reverse=False):
 
 # -- cumprod -----------------------------------------------------------------------
 cumprod_p = _cumulative("cumprod", np.multiply)
+jvp_rules[cumprod_p] = _cumulative_jvp(cumprod_p, "mul")
 
 
 def cumprod(operand, axis=0, reverse=False):
@@ -304,6 +425,7 @@ def cumprod(operand, axis=0, reverse=False):
 
 # -- cummax ------------------------------------------------------------------------
 cummax_p = _cumulative("cummax", np.maximum)
+jvp_rules[cummax_p] = _cumulative_jvp(cummax_p, "max")
 
 
 def cummax(operand, axis=0, reverse=False):
@@ -313,6 +435,7 @@ def cummax(operand, axis=0, reverse=False):
 
 # -- cummin ------------------------------------------------------------------------
 cummin_p = _cumulative("cummin", np.minimum)
+jvp_rules[cummin_p] = _cumulative_jvp(cummin_p, "min")
 
 
 def cummin(operand, axis=0, reverse=False):

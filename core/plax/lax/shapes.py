@@ -13,6 +13,9 @@ import numpy as np
 from plax import core, dtypes
 from plax.abstract import ShapedArray, canonicalize_shape
 from plax.array import Array
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, instantiate, jvp_rules, linear_jvp
+from plax.interpreters.transpose import is_undefined_primal, transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax import convert as lax_convert
 from plax.lax.base import NUMERIC, check_dtype, static_int, static_ints
@@ -125,9 +128,39 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
     return [np.broadcast_to(np.reshape(x, expanded), shape)]
 
 
+def _broadcast_in_dim_batch(args, dims, *, shape, broadcast_dimensions):
+    (x,), (bdim,) = args, dims
+    size = core.get_aval(x).shape[bdim]
+    # The result's batch axis goes where broadcast_dimensions stay increasing: just
+    # before the target of the operand axis that follows the batch axis.
+    n = len(broadcast_dimensions)
+    out_bdim = broadcast_dimensions[bdim] if bdim < n else len(shape)
+    shifted = batching.shift_axes(broadcast_dimensions, out_bdim)
+    new_dims = shifted[:bdim] + (out_bdim,) + shifted[bdim:]
+    new_shape = shape[:out_bdim] + (size,) + shape[out_bdim:]
+    out = broadcast_in_dim_p.bind(x, shape=new_shape, broadcast_dimensions=new_dims)
+    return [out], [out_bdim]
+
+
+def _broadcast_in_dim_transpose(cts, x, *, shape, broadcast_dimensions):
+    # Sum over the new axes and over the size-1 axes that were stretched.
+    from plax.lax.reductions import reduce_sum_p
+
+    (ct,) = cts
+    operand_shape = x.aval.shape
+    stretched = [d for d, n in zip(broadcast_dimensions, operand_shape) if n == 1 and shape[d] != 1]
+    new = [d for d in range(len(shape)) if d not in broadcast_dimensions]
+    axes = tuple(sorted(new + stretched))
+    summed = reduce_sum_p.bind(ct, axes=axes) if axes else ct
+    return [reshape(summed, operand_shape)]
+
+
 broadcast_in_dim_p = core.Primitive("broadcast_in_dim")
 core.abstract_eval_rules[broadcast_in_dim_p] = _broadcast_in_dim_rule
 impl_rules[broadcast_in_dim_p] = _broadcast_in_dim_impl
+jvp_rules[broadcast_in_dim_p] = linear_jvp(broadcast_in_dim_p)
+transpose_rules[broadcast_in_dim_p] = _broadcast_in_dim_transpose
+batching.batch_rules[broadcast_in_dim_p] = _broadcast_in_dim_batch
 
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
@@ -172,9 +205,32 @@ def _reshape_impl(x, *, new_sizes, dimensions):
     return [np.reshape(x, new_sizes)]
 
 
+def _reshape_batch(args, dims, *, new_sizes, dimensions):
+    # The batch axis leads the result; reshape's own permutation brings it there.
+    (x,), (bdim,) = args, dims
+    size = core.get_aval(x).shape[bdim]
+    per_example = range(core.get_aval(x).ndim - 1) if dimensions is None else dimensions
+    order = (bdim,) + batching.shift_axes(per_example, bdim)
+    new_dims = None if order == tuple(range(len(order))) else order
+    out = reshape_p.bind(x, new_sizes=(size,) + tuple(new_sizes), dimensions=new_dims)
+    return [out], [0]
+
+
+def _reshape_transpose(cts, x, *, new_sizes, dimensions):
+    (ct,) = cts
+    shape = x.aval.shape
+    if dimensions is None:
+        return [reshape_p.bind(ct, new_sizes=shape, dimensions=None)]
+    permuted = reshape_p.bind(ct, new_sizes=tuple(shape[d] for d in dimensions), dimensions=None)
+    return [transpose_p.bind(permuted, permutation=tuple(np.argsort(dimensions).tolist()))]
+
+
 reshape_p = core.Primitive("reshape")
 core.abstract_eval_rules[reshape_p] = _reshape_rule
 impl_rules[reshape_p] = _reshape_impl
+jvp_rules[reshape_p] = linear_jvp(reshape_p)
+transpose_rules[reshape_p] = _reshape_transpose
+batching.batch_rules[reshape_p] = _reshape_batch
 
 
 def reshape(operand, new_sizes, dimensions=None):
@@ -201,9 +257,25 @@ def _transpose_impl(x, *, permutation):
     return [np.transpose(x, permutation)]
 
 
+def _transpose_batch(args, dims, *, permutation):
+    # The batch axis stays where it is; the other axes are permuted around it.
+    (x,), (bdim,) = args, dims
+    moved = batching.shift_axes(permutation, bdim)
+    perm = moved[:bdim] + (bdim,) + moved[bdim:]
+    return [transpose_p.bind(x, permutation=perm)], [bdim]
+
+
+def _transpose_transpose(cts, x, *, permutation):
+    inverse = tuple(np.argsort(permutation).tolist())
+    return [transpose_p.bind(cts[0], permutation=inverse)]
+
+
 transpose_p = core.Primitive("transpose")
 core.abstract_eval_rules[transpose_p] = _transpose_rule
 impl_rules[transpose_p] = _transpose_impl
+jvp_rules[transpose_p] = linear_jvp(transpose_p)
+transpose_rules[transpose_p] = _transpose_transpose
+batching.batch_rules[transpose_p] = _transpose_batch
 
 
 def transpose(operand, permutation):
@@ -232,9 +304,23 @@ def _squeeze_impl(x, *, dimensions):
     return [np.squeeze(x, axis=dimensions)]
 
 
+def _squeeze_batch(args, dims, *, dimensions):
+    (x,), (bdim,) = args, dims
+    removed = batching.shift_axes(dimensions, bdim)
+    out = squeeze_p.bind(x, dimensions=removed)
+    return [out], [batching.bdim_after_removing(bdim, removed)]
+
+
+def _squeeze_transpose(cts, x, *, dimensions):
+    return [reshape_p.bind(cts[0], new_sizes=x.aval.shape, dimensions=None)]
+
+
 squeeze_p = core.Primitive("squeeze")
 core.abstract_eval_rules[squeeze_p] = _squeeze_rule
 impl_rules[squeeze_p] = _squeeze_impl
+jvp_rules[squeeze_p] = linear_jvp(squeeze_p)
+transpose_rules[squeeze_p] = _squeeze_transpose
+batching.batch_rules[squeeze_p] = _squeeze_batch
 
 
 def squeeze(array, dimensions):
@@ -295,9 +381,38 @@ def _concatenate_impl(*operands, dimension):
     return [np.concatenate(operands, axis=dimension)]
 
 
+def _concatenate_batch(args, dims, *, dimension):
+    # Every operand needs the batch axis in the same place (unbatched ones broadcast).
+    operands, bdim = batching.align_batched(args, dims)
+    out = concatenate_p.bind(*operands, dimension=batching.shift_axis(dimension, bdim))
+    return [out], [bdim]
+
+
+def _concatenate_transpose(cts, *operands, dimension):
+    (ct,) = cts
+    ct_shape = core.get_aval(ct).shape
+    out, start = [], 0
+    for x in operands:
+        size = (x.aval if is_undefined_primal(x) else core.get_aval(x)).shape[dimension]
+        if is_undefined_primal(x):
+            starts = [0] * len(ct_shape)
+            limits = list(ct_shape)
+            starts[dimension] = start
+            limits[dimension] = start + size
+            out.append(slice_p.bind(ct, start_indices=tuple(starts), limit_indices=tuple(limits),
+                                    strides=None))
+        else:
+            out.append(None)
+        start += size
+    return out
+
+
 concatenate_p = core.Primitive("concatenate")
 core.abstract_eval_rules[concatenate_p] = _concatenate_rule
 impl_rules[concatenate_p] = _concatenate_impl
+jvp_rules[concatenate_p] = linear_jvp(concatenate_p)
+transpose_rules[concatenate_p] = _concatenate_transpose
+batching.batch_rules[concatenate_p] = _concatenate_batch
 
 
 def concatenate(operands, dimension):
@@ -368,9 +483,68 @@ def _pad_impl(x, padding_value, *, padding_config):
     return [out[crop]]
 
 
+def _pad_batch(args, dims, *, padding_config):
+    (x, padding_value), (bdim, value_bdim) = args, dims
+    if value_bdim is batching.not_mapped:
+        config = padding_config[:bdim] + ((0, 0, 0),) + padding_config[bdim:]
+        return [pad_p.bind(x, padding_value, padding_config=config)], [bdim]
+    # One padding value per example: pad with any value, then put each example's value
+    # wherever a mask (True on the operand's own elements) says the padding is.
+    from plax.lax.elementwise import select_n_p
+
+    size = core.get_aval(padding_value).shape[value_bdim]
+    x = batching.bdim_at_front(x, bdim, size)
+    aval = core.get_aval(x)
+    zero = np.zeros((), aval.dtype)[()]
+    padded = pad_p.bind(x, zero, padding_config=((0, 0, 0),) + padding_config)
+    ones = broadcast_in_dim_p.bind(np.True_, shape=aval.shape[1:], broadcast_dimensions=())
+    mask = pad_p.bind(ones, np.False_, padding_config=padding_config)
+    out_shape = core.get_aval(padded).shape
+    mask = broadcast_in_dim_p.bind(
+        mask, shape=out_shape, broadcast_dimensions=tuple(range(1, len(out_shape)))
+    )
+    values = broadcast_in_dim_p.bind(padding_value, shape=out_shape, broadcast_dimensions=(0,))
+    return [select_n_p.bind(mask, values, padded)], [0]
+
+
+def _pad_jvp(primals, tangents, *, padding_config):
+    out = pad_p.bind(*primals, padding_config=padding_config)
+    if all(isinstance(t, Zero) for t in tangents):
+        return [out], [Zero(core.get_aval(out))]
+    t_x, t_value = (instantiate(t) for t in tangents)
+    return [out], [pad_p.bind(t_x, t_value, padding_config=padding_config)]
+
+
+def _pad_transpose(cts, x, padding_value, *, padding_config):
+    # The operand's cotangent is the ct without the padding (crop, then take every
+    # (interior + 1)-th element); the padding value's is the sum of the rest.
+    from plax.lax.reductions import reduce_sum_p
+
+    (ct,) = cts
+    aval = core.get_aval(ct)
+    zero = np.zeros((), aval.dtype)[()]
+    unpad = tuple((-low, -high, 0) for low, high, _ in padding_config)
+    cropped = pad_p.bind(ct, zero, padding_config=unpad)
+    shape = core.get_aval(cropped).shape
+    t_x = slice_p.bind(cropped, start_indices=(0,) * len(shape), limit_indices=shape,
+                       strides=tuple(interior + 1 for _, _, interior in padding_config))
+    t_value = None
+    if is_undefined_primal(padding_value):
+        axes = tuple(range(aval.ndim))
+        total = reduce_sum_p.bind(ct, axes=axes)
+        inside = reduce_sum_p.bind(t_x, axes=axes)
+        from plax.lax.elementwise import sub_p
+
+        t_value = sub_p.bind(total, inside)
+    return [t_x if is_undefined_primal(x) else None, t_value]
+
+
 pad_p = core.Primitive("pad")
 core.abstract_eval_rules[pad_p] = _pad_rule
 impl_rules[pad_p] = _pad_impl
+jvp_rules[pad_p] = _pad_jvp
+transpose_rules[pad_p] = _pad_transpose
+batching.batch_rules[pad_p] = _pad_batch
 
 
 def _padding_triple(entry) -> tuple[int, int, int]:
@@ -433,9 +607,36 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
     return [x[index]]
 
 
+def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
+    (x,), (bdim,) = args, dims
+    size = core.get_aval(x).shape[bdim]
+    starts = start_indices[:bdim] + (0,) + start_indices[bdim:]
+    limits = limit_indices[:bdim] + (size,) + limit_indices[bdim:]
+    steps = None if strides is None else strides[:bdim] + (1,) + strides[bdim:]
+    out = slice_p.bind(x, start_indices=starts, limit_indices=limits, strides=steps)
+    return [out], [bdim]
+
+
+def _slice_transpose(cts, x, *, start_indices, limit_indices, strides):
+    # Pad the cotangent back to the operand's shape (interior padding undoes strides).
+    (ct,) = cts
+    shape = x.aval.shape
+    ct_shape = core.get_aval(ct).shape
+    steps = (1,) * len(shape) if strides is None else strides
+    config = []
+    for size, start, n, step in zip(shape, start_indices, ct_shape, steps):
+        end = start + (n - 1) * step + 1 if n else start
+        config.append((start, size - end, step - 1))
+    zero = np.zeros((), core.get_aval(ct).dtype)[()]
+    return [pad_p.bind(ct, zero, padding_config=tuple(config))]
+
+
 slice_p = core.Primitive("slice")
 core.abstract_eval_rules[slice_p] = _slice_rule
 impl_rules[slice_p] = _slice_impl
+jvp_rules[slice_p] = linear_jvp(slice_p)
+transpose_rules[slice_p] = _slice_transpose
+batching.batch_rules[slice_p] = _slice_batch
 
 
 def slice(operand, start_indices, limit_indices, strides=None):
@@ -490,9 +691,21 @@ def _rev_impl(x, *, dimensions):
     return [np.flip(x, dimensions) if dimensions else x]
 
 
+def _rev_batch(args, dims, *, dimensions):
+    (x,), (bdim,) = args, dims
+    return [rev_p.bind(x, dimensions=batching.shift_axes(dimensions, bdim))], [bdim]
+
+
+def _rev_transpose(cts, x, *, dimensions):
+    return [rev_p.bind(cts[0], dimensions=dimensions)]
+
+
 rev_p = core.Primitive("rev")
 core.abstract_eval_rules[rev_p] = _rev_rule
 impl_rules[rev_p] = _rev_impl
+jvp_rules[rev_p] = linear_jvp(rev_p)
+transpose_rules[rev_p] = _rev_transpose
+batching.batch_rules[rev_p] = _rev_batch
 
 
 def rev(operand, dimensions):
@@ -528,6 +741,7 @@ def _iota_impl(*, dtype, shape, dimension):
 iota_p = core.Primitive("iota")
 core.abstract_eval_rules[iota_p] = _iota_rule
 impl_rules[iota_p] = _iota_impl
+# iota has no operands, so it is never batched and needs no batching rule.
 
 
 def broadcasted_iota(dtype, shape, dimension):

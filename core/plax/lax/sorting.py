@@ -13,6 +13,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, instantiate, jvp_rules
+from plax.interpreters.transpose import is_undefined_primal, transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import canonicalize_axis, static_int
 
@@ -74,9 +77,56 @@ def _sort_impl(*operands, dimension, is_stable, num_keys):
     return [np.take_along_axis(x, order, axis=dimension) for x in operands]
 
 
+def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
+    # Operands share one batch axis (unbatched ones broadcast), never the sorted one.
+    operands, bdim = batching.align_batched(args, dims)
+    dimension = batching.shift_axis(dimension, bdim)
+    outs = sort_p.bind(*operands, dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    return outs, [bdim] * len(outs)
+
+
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+    # The tangents are permuted like the primals: sorted along with the same keys.
+    params = dict(dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    outs = sort_p.bind(*primals, **params)
+    moving = [i for i, t in enumerate(tangents) if not isinstance(t, Zero)]
+    sorted_tangents = sort_p.bind(*primals[:num_keys], *[tangents[i] for i in moving],
+                                  **params)[num_keys:]
+    t_outs = [Zero(core.get_aval(o)) for o in outs]
+    for i, t in zip(moving, sorted_tangents):
+        t_outs[i] = t
+    return outs, t_outs
+
+
+def _sort_transpose(cts, *args, dimension, is_stable, num_keys):
+    """Linear in the non-key operands: undo the permutation by sorting the cotangents
+    by the source position of each sorted element."""
+    from plax.lax.shapes import broadcasted_iota
+
+    keys = args[:num_keys]
+    if any(is_undefined_primal(k) for k in keys):
+        raise NotImplementedError("reverse-mode differentiation of lax.sort with respect to "
+                                  "its keys inside a linear program")
+    params = dict(dimension=dimension, is_stable=is_stable)
+    shape = core.get_aval(keys[0]).shape
+    source = broadcasted_iota(np.int32, shape, dimension)
+    permutation = sort_p.bind(*keys, source, num_keys=num_keys, **params)[-1]
+    linear = [i for i in range(num_keys, len(args)) if is_undefined_primal(args[i])]
+    dense = [instantiate(cts[i]) for i in linear]
+    restored = sort_p.bind(permutation, *dense, dimension=dimension, is_stable=True,
+                           num_keys=1)[1:]
+    out = [None] * len(args)
+    for i, ct in zip(linear, restored):
+        out[i] = ct
+    return out
+
+
 sort_p = core.Primitive("sort", multiple_results=True)
 core.abstract_eval_rules[sort_p] = _sort_rule
 impl_rules[sort_p] = _sort_impl
+jvp_rules[sort_p] = _sort_jvp
+transpose_rules[sort_p] = _sort_transpose
+batching.batch_rules[sort_p] = _sort_batch
 
 
 def _static_bool(value, what: str) -> bool:
@@ -156,9 +206,45 @@ def _top_k_impl(x, *, k, axis):
     return [np.take_along_axis(x, index, axis=axis), index.astype(np.int32)]
 
 
+def _top_k_batch(args, dims, *, k, axis):
+    (x,), (bdim,) = args, dims
+    values, indices = top_k_p.bind(x, k=k, axis=batching.shift_axis(axis, bdim))
+    return [values, indices], [bdim, bdim]
+
+
+def _take_along_axis(t, indices, axis: int):
+    """``t`` gathered at ``indices`` along ``axis`` with a one-hot selection and an exact
+    sum (linear in ``t``; O(k * n) work, as there is no gather primitive yet)."""
+    from plax.lax import elementwise as ew
+    from plax.lax.reductions import reduce_sum
+    from plax.lax.shapes import broadcast_in_dim, broadcasted_iota
+
+    t_shape = core.get_aval(t).shape
+    k = core.get_aval(indices).shape[axis]
+    n = t_shape[axis]
+    ndim = len(t_shape)
+    expanded = t_shape[:axis] + (k, n) + t_shape[axis + 1 :]
+    before = tuple(range(axis))
+    after = tuple(range(axis + 2, ndim + 1))
+    t_wide = broadcast_in_dim(t, expanded, before + (axis + 1,) + after)
+    index_wide = broadcast_in_dim(indices, expanded, before + (axis,) + after)
+    position = broadcasted_iota(core.get_aval(indices).dtype, expanded, axis + 1)
+    picked = ew.select(ew.eq(index_wide, position), t_wide, ew._zeros(t_wide))
+    return reduce_sum(picked, (axis + 1,))
+
+
+def _top_k_jvp(primals, tangents, *, k, axis):
+    (x,), (t,) = primals, tangents
+    values, indices = top_k_p.bind(x, k=k, axis=axis)
+    t_values = _take_along_axis(instantiate(t), indices, axis)
+    return [values, indices], [t_values, Zero(core.get_aval(indices))]
+
+
 top_k_p = core.Primitive("top_k", multiple_results=True)
 core.abstract_eval_rules[top_k_p] = _top_k_rule
 impl_rules[top_k_p] = _top_k_impl
+jvp_rules[top_k_p] = _top_k_jvp
+batching.batch_rules[top_k_p] = _top_k_batch
 
 
 def top_k(operand, k, *, axis=-1):

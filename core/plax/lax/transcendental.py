@@ -16,9 +16,24 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import FLOATS, INTEGERS, binop, unop
-from plax.lax.elementwise import broadcast_operands
+from plax.interpreters.jvp import defjvp, defjvp2
+from plax.lax.convert import convert_element_type
+from plax.lax.elementwise import (
+    _const,
+    add,
+    broadcast_operands,
+    div,
+    eq,
+    integer_pow,
+    lt,
+    mul,
+    neg,
+    select,
+    sub,
+)
 
 __all__ = [
     "acos",
@@ -109,6 +124,7 @@ def _vectorize(scalar_fn):
 
 # -- exp ---------------------------------------------------------------------------
 exp_p = _float_unop("exp", np.exp)
+defjvp2(exp_p, lambda g, ans, x: mul(g, ans))
 
 
 def exp(x):
@@ -117,6 +133,7 @@ def exp(x):
 
 # -- exp2 --------------------------------------------------------------------------
 exp2_p = _float_unop("exp2", np.exp2)
+defjvp2(exp2_p, lambda g, ans, x: mul(g, mul(ans, _const(x, math.log(2.0)))))
 
 
 def exp2(x):
@@ -125,6 +142,7 @@ def exp2(x):
 
 # -- log ---------------------------------------------------------------------------
 log_p = _float_unop("log", np.log)
+defjvp(log_p, lambda g, x: div(g, x))
 
 
 def log(x):
@@ -133,6 +151,7 @@ def log(x):
 
 # -- log1p -------------------------------------------------------------------------
 log1p_p = _float_unop("log1p", np.log1p)
+defjvp(log1p_p, lambda g, x: div(g, add(x, _const(x, 1))))
 
 
 def log1p(x):
@@ -141,6 +160,7 @@ def log1p(x):
 
 # -- expm1 -------------------------------------------------------------------------
 expm1_p = _float_unop("expm1", np.expm1)
+defjvp2(expm1_p, lambda g, ans, x: mul(g, add(ans, _const(x, 1))))
 
 
 def expm1(x):
@@ -174,9 +194,24 @@ def _pow_impl(x, y):
     return [round_to_dtype(wide, x.dtype)]
 
 
+def _pow_jvp_base(g, ans, x, y):
+    # y * x ** (y - 1); an integer exponent takes the base's dtype first.
+    y = y if core.get_aval(y).dtype == core.get_aval(x).dtype else convert_element_type(
+        y, core.get_aval(x).dtype)
+    return mul(g, mul(y, pow(x, sub(y, _const(y, 1)))))
+
+
+def _pow_jvp_exponent(g, ans, x, y):
+    # log(x) * x ** y, with log(0) read as 0 so that 0 ** y has a finite slope in y.
+    safe_x = select(eq(x, _const(x, 0)), add(x, _const(x, 1)), x)
+    return mul(g, mul(log(safe_x), ans))
+
+
 pow_p = core.Primitive("pow")
 core.abstract_eval_rules[pow_p] = _pow_rule
 impl_rules[pow_p] = _pow_impl
+defjvp2(pow_p, _pow_jvp_base, _pow_jvp_exponent)
+batching.defbroadcasting(pow_p)
 
 
 def pow(x, y):
@@ -190,6 +225,7 @@ def pow(x, y):
 
 # -- sqrt --------------------------------------------------------------------------
 sqrt_p = _float_unop("sqrt", np.sqrt)
+defjvp2(sqrt_p, lambda g, ans, x: mul(g, div(_const(x, 0.5), ans)))
 
 
 def sqrt(x):
@@ -198,6 +234,7 @@ def sqrt(x):
 
 # -- rsqrt -------------------------------------------------------------------------
 rsqrt_p = _float_unop("rsqrt", lambda x: 1.0 / np.sqrt(x))
+defjvp2(rsqrt_p, lambda g, ans, x: mul(g, mul(_const(x, -0.5), div(ans, x))))
 
 
 def rsqrt(x):
@@ -207,6 +244,7 @@ def rsqrt(x):
 
 # -- cbrt --------------------------------------------------------------------------
 cbrt_p = _float_unop("cbrt", np.cbrt)
+defjvp2(cbrt_p, lambda g, ans, x: mul(g, mul(_const(x, 1 / 3), integer_pow(ans, -2))))
 
 
 def cbrt(x):
@@ -218,6 +256,7 @@ def cbrt(x):
 
 # -- sin ---------------------------------------------------------------------------
 sin_p = _float_unop("sin", np.sin)
+defjvp(sin_p, lambda g, x: mul(g, cos(x)))
 
 
 def sin(x):
@@ -226,6 +265,7 @@ def sin(x):
 
 # -- cos ---------------------------------------------------------------------------
 cos_p = _float_unop("cos", np.cos)
+defjvp(cos_p, lambda g, x: neg(mul(g, sin(x))))
 
 
 def cos(x):
@@ -234,6 +274,7 @@ def cos(x):
 
 # -- tan ---------------------------------------------------------------------------
 tan_p = _float_unop("tan", np.tan)
+defjvp2(tan_p, lambda g, ans, x: mul(g, add(_const(x, 1), mul(ans, ans))))
 
 
 def tan(x):
@@ -242,6 +283,7 @@ def tan(x):
 
 # -- asin --------------------------------------------------------------------------
 asin_p = _float_unop("asin", np.arcsin)
+defjvp(asin_p, lambda g, x: mul(g, rsqrt(sub(_const(x, 1), mul(x, x)))))
 
 
 def asin(x):
@@ -250,6 +292,7 @@ def asin(x):
 
 # -- acos --------------------------------------------------------------------------
 acos_p = _float_unop("acos", np.arccos)
+defjvp(acos_p, lambda g, x: neg(mul(g, rsqrt(sub(_const(x, 1), mul(x, x))))))
 
 
 def acos(x):
@@ -258,6 +301,7 @@ def acos(x):
 
 # -- atan --------------------------------------------------------------------------
 atan_p = _float_unop("atan", np.arctan)
+defjvp(atan_p, lambda g, x: div(g, add(_const(x, 1), mul(x, x))))
 
 
 def atan(x):
@@ -267,6 +311,11 @@ def atan(x):
 # -- atan2 -------------------------------------------------------------------------
 atan2_p = binop("atan2", FLOATS)
 impl_rules[atan2_p] = _in_float64(np.arctan2)
+defjvp(
+    atan2_p,
+    lambda g, x, y: mul(g, div(y, add(mul(x, x), mul(y, y)))),
+    lambda g, x, y: mul(g, div(neg(x), add(mul(x, x), mul(y, y)))),
+)
 
 
 def atan2(x, y):
@@ -280,6 +329,7 @@ def atan2(x, y):
 
 # -- sinh --------------------------------------------------------------------------
 sinh_p = _float_unop("sinh", np.sinh)
+defjvp(sinh_p, lambda g, x: mul(g, cosh(x)))
 
 
 def sinh(x):
@@ -288,6 +338,7 @@ def sinh(x):
 
 # -- cosh --------------------------------------------------------------------------
 cosh_p = _float_unop("cosh", np.cosh)
+defjvp(cosh_p, lambda g, x: mul(g, sinh(x)))
 
 
 def cosh(x):
@@ -296,6 +347,7 @@ def cosh(x):
 
 # -- tanh --------------------------------------------------------------------------
 tanh_p = _float_unop("tanh", np.tanh)
+defjvp2(tanh_p, lambda g, ans, x: mul(g, sub(_const(x, 1), mul(ans, ans))))
 
 
 def tanh(x):
@@ -304,6 +356,7 @@ def tanh(x):
 
 # -- asinh -------------------------------------------------------------------------
 asinh_p = _float_unop("asinh", np.arcsinh)
+defjvp(asinh_p, lambda g, x: mul(g, rsqrt(add(mul(x, x), _const(x, 1)))))
 
 
 def asinh(x):
@@ -312,6 +365,10 @@ def asinh(x):
 
 # -- acosh -------------------------------------------------------------------------
 acosh_p = _float_unop("acosh", np.arccosh)
+defjvp(
+    acosh_p,
+    lambda g, x: mul(g, rsqrt(mul(sub(x, _const(x, 1)), add(x, _const(x, 1))))),
+)
 
 
 def acosh(x):
@@ -320,6 +377,7 @@ def acosh(x):
 
 # -- atanh -------------------------------------------------------------------------
 atanh_p = _float_unop("atanh", np.arctanh)
+defjvp(atanh_p, lambda g, x: div(g, sub(_const(x, 1), mul(x, x))))
 
 
 def atanh(x):
@@ -335,6 +393,7 @@ def _logistic64(x):
 
 
 logistic_p = _float_unop("logistic", _logistic64)
+defjvp2(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_const(x, 1), ans))))
 
 
 def logistic(x):
@@ -348,6 +407,7 @@ def logistic(x):
 # -- erf ---------------------------------------------------------------------------
 _erf64 = _vectorize(math.erf)
 erf_p = _float_unop("erf", _erf64)
+defjvp(erf_p, lambda g, x: mul(g, mul(_const(x, 2 / math.sqrt(math.pi)), exp(neg(mul(x, x))))))
 
 
 def erf(x):
@@ -357,6 +417,7 @@ def erf(x):
 # -- erfc --------------------------------------------------------------------------
 _erfc64 = _vectorize(math.erfc)
 erfc_p = _float_unop("erfc", _erfc64)
+defjvp(erfc_p, lambda g, x: mul(g, mul(_const(x, -2 / math.sqrt(math.pi)), exp(neg(mul(x, x))))))
 
 
 def erfc(x):
@@ -404,6 +465,10 @@ def _erf_inv64(x):
 
 
 erf_inv_p = _float_unop("erf_inv", _erf_inv64)
+defjvp2(
+    erf_inv_p,
+    lambda g, ans, x: mul(g, mul(_const(x, math.sqrt(math.pi) / 2), exp(mul(ans, ans)))),
+)
 
 
 def erf_inv(x):
@@ -424,6 +489,7 @@ def _lgamma_scalar(v: float) -> float:
 
 
 lgamma_p = _float_unop("lgamma", _vectorize(_lgamma_scalar))
+defjvp(lgamma_p, lambda g, x: mul(g, digamma(x)))
 
 
 def lgamma(x):
@@ -475,7 +541,30 @@ def _digamma64(x):
     return np.where(pole | np.isnan(x), np.nan, value)
 
 
+def _trigamma(x):
+    """psi'(x), for digamma's derivative (plax has no polygamma): reflect x < 1/2 with
+    psi'(1 - x) + psi'(x) = pi^2 / sin^2(pi x), step up by 6 with psi'(y) = psi'(y + 1) +
+    1 / y^2, then the asymptotic series at y + 6 (error below 1e-10 there)."""
+    one = _const(x, 1)
+    reflect = lt(x, _const(x, 0.5))
+    y = select(reflect, sub(one, x), x)
+    total = integer_pow(y, -2)
+    for i in range(1, 6):
+        total = add(total, integer_pow(add(y, _const(x, i)), -2))
+    z = add(y, _const(x, 6))
+    r = integer_pow(z, -1)
+    r2 = mul(r, r)
+    series = add(_const(x, 1 / 6), mul(r2, add(_const(x, -1 / 30), mul(r2, add(
+        _const(x, 1 / 42), mul(r2, _const(x, -1 / 30)))))))
+    tail = mul(r, add(one, mul(r, add(_const(x, 0.5), mul(r, series)))))
+    positive = add(total, tail)
+    pi_x = mul(_const(x, math.pi), x)
+    reflected = sub(div(_const(x, math.pi**2), mul(sin(pi_x), sin(pi_x))), positive)
+    return select(reflect, reflected, positive)
+
+
 digamma_p = _float_unop("digamma", _digamma64)
+defjvp(digamma_p, lambda g, x: mul(g, _trigamma(x)))
 
 
 def digamma(x):

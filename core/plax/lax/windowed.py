@@ -15,6 +15,9 @@ import numpy as np
 
 from plax import core, dtypes
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.jvp import Zero, instantiate, jvp_rules, linear_jvp
+from plax.interpreters.transpose import transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import ALL, NUMERIC, check_dtype, static_ints
 from plax.lax.convolution import (
@@ -135,10 +138,102 @@ def _window_impl(reducer, identity):
     return impl
 
 
+def _window_batch(p: core.Primitive):
+    # The batch axis gets a window of one element, stride one, no padding or dilation.
+    def rule(args, dims, *, window_dimensions, window_strides, padding, base_dilation,
+             window_dilation):
+        (x,), (bdim,) = args, dims
+
+        def insert(values, item):
+            return values[:bdim] + (item,) + values[bdim:]
+
+        out = p.bind(
+            x,
+            window_dimensions=insert(window_dimensions, 1),
+            window_strides=insert(window_strides, 1),
+            padding=insert(padding, (0, 0)),
+            base_dilation=insert(base_dilation, 1),
+            window_dilation=insert(window_dilation, 1),
+        )
+        return [out], [bdim]
+
+    return rule
+
+
+def _reduce_window_sum_transpose(cts, x, *, window_dimensions, window_strides, padding,
+                                 base_dilation, window_dilation):
+    """Each input element receives the sum of the cotangents of the windows it is in:
+    the cotangent spread out by the strides and padded, summed over windows again."""
+    from plax.lax.shapes import pad
+
+    (ct,) = cts
+    out_shape = core.get_aval(ct).shape
+    config = []
+    for size, k, n, (lo, _), s, bd, wd in zip(
+        x.aval.shape, window_dimensions, out_shape, padding, window_strides, base_dilation,
+        window_dilation,
+    ):
+        k_dilated = dilate_size(k, wd)
+        before = k_dilated - lo - 1
+        after = dilate_size(size, bd) + k_dilated - 1 - dilate_size(n, s) - before
+        config.append((before, after, s - 1))
+    zero = np.zeros((), core.get_aval(ct).dtype)[()]
+    spread = pad(ct, zero, tuple(config))
+    ndim = len(out_shape)
+    return [
+        reduce_window_sum_p.bind(
+            spread, window_dimensions=window_dimensions, window_strides=base_dilation,
+            padding=((0, 0),) * ndim, base_dilation=(1,) * ndim, window_dilation=window_dilation,
+        )
+    ]
+
+
+def _window_chooser_jvp(p: core.Primitive, identity):
+    """max/min: each window's tangent is the tangent at its chosen element (the first,
+    in window order, equal to the result). Written with one strided slice per window
+    offset, so it is made of differentiable, transposable lax operations."""
+
+    def rule(primals, tangents, *, window_dimensions, window_strides, padding,
+             base_dilation, window_dilation):
+        import itertools
+
+        from plax.lax import elementwise as ew
+        from plax.lax.shapes import pad, slice
+
+        (x,), (t,) = primals, tangents
+        out = p.bind(x, window_dimensions=window_dimensions, window_strides=window_strides,
+                     padding=padding, base_dilation=base_dilation,
+                     window_dilation=window_dilation)
+        out_shape = core.get_aval(out).shape
+        if 0 in out_shape:
+            return [out], [Zero(core.get_aval(out))]
+        dtype = core.get_aval(x).dtype
+        config = tuple((lo, hi, bd - 1) for (lo, hi), bd in zip(padding, base_dilation))
+        fill = np.asarray(identity(dtype), dtype)[()]
+        x_padded = pad(x, fill, config)
+        t_padded = pad(instantiate(t), np.zeros((), dtype)[()], config)
+        t_out, taken = None, None
+        for offset in itertools.product(*[range(k) for k in window_dimensions]):
+            start = [o * wd for o, wd in zip(offset, window_dilation)]
+            limit = [st + (n - 1) * s + 1 for st, n, s in zip(start, out_shape, window_strides)]
+            hit = ew.eq(slice(x_padded, start, limit, window_strides), out)
+            t_here = slice(t_padded, start, limit, window_strides)
+            if t_out is None:
+                t_out = ew.select(hit, t_here, ew._zeros(t_here))
+                taken = hit
+                continue
+            t_out = ew.select(ew.bitwise_and(hit, ew.bitwise_not(taken)), t_here, t_out)
+            taken = ew.bitwise_or(taken, hit)
+        return [out], [t_out]
+
+    return rule
+
+
 def _window_primitive(name: str, allowed, reducer, identity) -> core.Primitive:
     p = core.Primitive(name)
     core.abstract_eval_rules[p] = _window_rule(name, allowed)
     impl_rules[p] = _window_impl(reducer, identity)
+    batching.batch_rules[p] = _window_batch(p)
     return p
 
 
@@ -198,6 +293,8 @@ def _window_params(
 
 # -- reduce_window_sum -------------------------------------------------------------
 reduce_window_sum_p = _window_primitive("reduce_window_sum", NUMERIC, np.sum, _sum_identity)
+jvp_rules[reduce_window_sum_p] = linear_jvp(reduce_window_sum_p)
+transpose_rules[reduce_window_sum_p] = _reduce_window_sum_transpose
 
 
 def reduce_window_sum(
@@ -222,6 +319,7 @@ def reduce_window_sum(
 
 # -- reduce_window_max -------------------------------------------------------------
 reduce_window_max_p = _window_primitive("reduce_window_max", ALL, np.max, _max_identity)
+jvp_rules[reduce_window_max_p] = _window_chooser_jvp(reduce_window_max_p, _max_identity)
 
 
 def reduce_window_max(
@@ -246,6 +344,7 @@ def reduce_window_max(
 
 # -- reduce_window_min -------------------------------------------------------------
 reduce_window_min_p = _window_primitive("reduce_window_min", ALL, np.min, _min_identity)
+jvp_rules[reduce_window_min_p] = _window_chooser_jvp(reduce_window_min_p, _min_identity)
 
 
 def reduce_window_min(

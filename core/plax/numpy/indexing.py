@@ -256,11 +256,23 @@ def _take_one_hot(x, idx, axis: int):
                  positions)
     hot = lax.broadcast_in_dim(hot, target, tuple(range(len(pre), hot_axis + 1)))
     x_dims = tuple(range(len(pre))) + tuple(range(hot_axis, len(target)))
-    values = _as_summable(x)
-    spread = lax.broadcast_in_dim(values, target, x_dims)
-    zeros = lax.broadcast_in_dim(np.zeros((), dtype_of(values))[()], target, ())
-    picked = lax.reduce_sum(lax.select_n(hot, zeros, spread), (hot_axis,))
-    return _from_summable(picked, dtype_of(x))
+    spread = lax.broadcast_in_dim(x, target, x_dims)
+    return _pick_one(hot, spread, hot_axis)
+
+
+def _pick_one(hot, spread, axis: int):
+    """The element ``hot`` selects along ``axis``, exactly. Floats: the maximum of it and
+    -inf elsewhere (max(v, -inf) is v for every v, -0.0 and NaN included, and max is
+    differentiable, so gradients flow to the selected element). Other dtypes: the sum of
+    it and zeros."""
+    dt = dtype_of(spread)
+    if dt in dtypes.FLOATS:
+        lowest = lax.broadcast_in_dim(np.array(-np.inf, dt)[()], shape_of(spread), ())
+        return lax.reduce_max(lax.select_n(hot, lowest, spread), (axis,))
+    values = _as_summable(spread)
+    zeros = lax.broadcast_in_dim(np.zeros((), dtype_of(values))[()], shape_of(values), ())
+    picked = lax.reduce_sum(lax.select_n(hot, zeros, values), (axis,))
+    return _from_summable(picked, dt)
 
 
 def _as_summable(x):
@@ -329,12 +341,8 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     target = out_shape + (size,)
     positions = lax.broadcasted_iota(dtypes.int32, target, ndim)
     hot = lax.eq(lax.broadcast_in_dim(idx, target, tuple(range(ndim))), positions)
-    dt = dtype_of(arr)
-    values = _as_summable(arr)
-    spread = _spread_along(values, target, axis, ndim)
-    zeros = lax.broadcast_in_dim(np.zeros((), dtype_of(values))[()], target, ())
-    picked = lax.reduce_sum(lax.select_n(hot, zeros, spread), (ndim,))
-    return _from_summable(picked, dt)
+    spread = _spread_along(arr, target, axis, ndim)
+    return _pick_one(hot, spread, ndim)
 
 
 def _spread_along(values, target, axis: int, ndim: int):

@@ -500,4 +500,5 @@ def heaviside(x1, x2, /):
     x1, x2 = promote_args_inexact("heaviside", x1, x2)
     zero = const_like(x1, 0)
     out = select(lax.gt(x1, zero), full_like_value(x1, 1), x2)
+    out = select(lax.ne(x1, x1), x1, out)  # NaN x1 gives NaN, as in JAX and numpy
     return select(lax.lt(x1, zero), full_like_value(x1, 0), out)

@@ -2,26 +2,26 @@
 closed jaxprs, hoisting their captured values into operands, type matching and
 the error messages that name both sides of a mismatch.
 
-Every sub-jaxpr a control-flow primitive holds is closed with *no* consts: what
-a branch or loop body captures from its surroundings (arrays, or tracers of an
-outer transformation) becomes a leading operand of the equation. That way a
+The public wrappers stage branches and loop bodies into closed jaxprs with *no*
+consts: what a function captures from its surroundings (arrays, or tracers of
+an outer transformation) becomes a leading operand of the equation. That way a
 transformation sees every value the body depends on and can differentiate or
-batch it like any other operand.
+batch it like any other operand. (Jaxprs made by partial evaluation may keep
+plain constants closed over; every rule evaluates a sub-jaxpr with its consts.)
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from plax import core, dispatch
 from plax.abstract import ShapedArray
 from plax.interpreters.partial_eval import trace_to_jaxpr
-from plax.jaxpr import ClosedJaxpr, Jaxpr, Var
+from plax.jaxpr import ClosedJaxpr, Jaxpr, Literal, Var
 from plax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
-
 
 # ----------------------------------------------------------------------------
 # Types and their text.
@@ -91,7 +91,7 @@ class Traced:
     """One staged function: its jaxpr (captured values as leading invars), the
     captured values, and the output pytree structure."""
 
-    __slots__ = ("jaxpr", "consts", "out_tree")
+    __slots__ = ("consts", "jaxpr", "out_tree")
 
     def __init__(self, jaxpr: ClosedJaxpr, consts: list, out_tree: PyTreeDef):
         self.jaxpr = jaxpr
@@ -103,8 +103,9 @@ class Traced:
         return self.jaxpr.out_avals
 
 
-def trace_fun(fun: Callable, in_tree: PyTreeDef, in_avals: Sequence[ShapedArray],
-              post: Callable | None = None) -> Traced:
+def trace_fun(
+    fun: Callable, in_tree: PyTreeDef, in_avals: Sequence[ShapedArray], post: Callable | None = None
+) -> Traced:
     """Stage ``fun(*tree_unflatten(in_tree, args))`` with the given input types.
 
     ``post(out_tree, out_flat) -> out_flat`` may adjust the flat outputs while still
@@ -153,23 +154,118 @@ def merge_consts(traced: Sequence[Traced]) -> tuple[list[ClosedJaxpr], list]:
     for t in traced:
         jaxpr = t.jaxpr.jaxpr
         own = len(t.consts)
-        leading: list[Var] = [Var(a) for a in const_avals]
-        for c, var in zip(t.consts, jaxpr.invars[:own]):
-            leading[index_of[id(c)]] = var
-        # One value captured twice by the same function: keep its first binder
-        # and rename later uses.
-        seen = {}
+        leading: list = [None] * len(consts)
         rename = {}
         for c, var in zip(t.consts, jaxpr.invars[:own]):
-            if id(c) in seen:
-                rename[var] = seen[id(c)]
+            slot = index_of[id(c)]
+            if leading[slot] is None:
+                leading[slot] = var
             else:
-                seen[id(c)] = var
+                # One value captured twice by the same function: keep the first binder.
+                rename[var] = leading[slot]
+        leading = [Var(a) if v is None else v for v, a in zip(leading, const_avals)]
         new = Jaxpr([], leading + list(jaxpr.invars[own:]), jaxpr.outvars, jaxpr.eqns)
         if rename:
             new = substitute(new, rename)
         jaxprs.append(ClosedJaxpr(new, []))
     return jaxprs, consts
+
+
+def merge_closed(closed: Sequence[ClosedJaxpr]) -> tuple[list[ClosedJaxpr], list]:
+    """Closed jaxprs (e.g. made by a transformation) without consts, sharing one list of
+    leading operands that holds the values of all their consts."""
+    traced = []
+    for c in closed:
+        jaxpr, consts = hoist_consts(c)
+        traced.append(Traced(jaxpr, consts, None))
+    return merge_consts(traced)
+
+
+# ----------------------------------------------------------------------------
+# Jaxpr surgery: reorder, add or drop inputs and outputs without retracing.
+
+
+def permute_invars(closed: ClosedJaxpr, order: Sequence[int]) -> ClosedJaxpr:
+    """A jaxpr whose i-th input is input ``order[i]`` of ``closed``."""
+    jaxpr = closed.jaxpr
+    invars = [jaxpr.invars[i] for i in order]
+    return ClosedJaxpr(Jaxpr(jaxpr.constvars, invars, jaxpr.outvars, jaxpr.eqns), closed.consts)
+
+
+def permute_outvars(closed: ClosedJaxpr, order: Sequence[int]) -> ClosedJaxpr:
+    jaxpr = closed.jaxpr
+    outvars = [jaxpr.outvars[i] for i in order]
+    return ClosedJaxpr(Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, jaxpr.eqns), closed.consts)
+
+
+def insert_invars(closed: ClosedJaxpr, at: int, avals: Sequence[ShapedArray]) -> ClosedJaxpr:
+    """``closed`` with unused inputs of types ``avals`` inserted before input ``at``."""
+    jaxpr = closed.jaxpr
+    invars = list(jaxpr.invars[:at]) + [Var(a) for a in avals] + list(jaxpr.invars[at:])
+    return ClosedJaxpr(Jaxpr(jaxpr.constvars, invars, jaxpr.outvars, jaxpr.eqns), closed.consts)
+
+
+def select_outvars(closed: ClosedJaxpr, keep: Sequence[bool]) -> ClosedJaxpr:
+    """``closed`` returning only the outputs flagged in ``keep`` (dead code removed)."""
+    from plax import passes
+
+    jaxpr = closed.jaxpr
+    outvars = [v for v, k in zip(jaxpr.outvars, keep) if k]
+    new = passes.dce(Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, jaxpr.eqns))
+    return ClosedJaxpr(new, closed.consts)
+
+
+def drop_unused_inputs(closed: ClosedJaxpr, operands: Sequence, droppable: Sequence[bool]):
+    """Remove the inputs flagged ``droppable`` that no equation or output reads, and the
+    matching operands. Returns (jaxpr, operands, number of inputs kept among droppable)."""
+    jaxpr = closed.jaxpr
+    used = {a for e in jaxpr.eqns for a in e.invars if isinstance(a, Var)}
+    used.update(a for a in jaxpr.outvars if isinstance(a, Var))
+    keep = [not d or v in used for v, d in zip(jaxpr.invars, droppable)]
+    if all(keep):
+        return closed, list(operands), sum(bool(d) for d in droppable)
+    invars = [v for v, k in zip(jaxpr.invars, keep) if k]
+    new = ClosedJaxpr(Jaxpr(jaxpr.constvars, invars, jaxpr.outvars, jaxpr.eqns), closed.consts)
+    kept = sum(1 for k, d in zip(keep, droppable) if k and d)
+    return new, [o for o, k in zip(operands, keep) if k], kept
+
+
+def split(values: Sequence, sizes: Sequence[int]) -> list[list]:
+    """``values`` cut into consecutive pieces of the given sizes (the rest last)."""
+    out = []
+    start = 0
+    for n in sizes:
+        out.append(list(values[start : start + n]))
+        start += n
+    out.append(list(values[start:]))
+    return out
+
+
+def pick(values: Sequence, flags: Sequence[bool], want: bool = True) -> list:
+    return [v for v, f in zip(values, flags) if bool(f) == want]
+
+
+def ranges(*sizes: int) -> list[list[int]]:
+    """Consecutive index ranges of the given sizes: ``ranges(2, 1) == [[0, 1], [2]]``."""
+    out = []
+    start = 0
+    for n in sizes:
+        out.append(list(range(start, start + n)))
+        start += n
+    return out
+
+
+def carry_fixpoint(step: Callable, carry_flags: Sequence[bool]) -> list[bool]:
+    """Grow per-carry flags (has a tangent, is unknown, is batched) until the loop body
+    maps them to themselves; ``step(flags)`` gives the body's flags for its outputs."""
+    flags = list(carry_flags)
+    for _ in range(len(flags) + 1):
+        out = step(flags)[: len(flags)]
+        new = [a or b for a, b in zip(flags, out)]
+        if new == flags:
+            return flags
+        flags = new
+    raise AssertionError("carry flags did not reach a fixpoint")
 
 
 def substitute(jaxpr: Jaxpr, rename: dict) -> Jaxpr:
@@ -180,26 +276,20 @@ def substitute(jaxpr: Jaxpr, rename: dict) -> Jaxpr:
     return Jaxpr(jaxpr.constvars, jaxpr.invars, [sub(a) for a in jaxpr.outvars], eqns)
 
 
-def closed_call(closed: ClosedJaxpr, args) -> list:
-    """Evaluate a closed jaxpr by binding its equations (so any active trace sees them)."""
-    return eval_jaxpr_by_bind(closed.jaxpr, closed.consts, args)
-
-
-def eval_jaxpr_by_bind(jaxpr: Jaxpr, consts, args) -> list:
-    from plax.jaxpr import Literal
-
+def eval_jaxpr_by_bind(closed: ClosedJaxpr, args) -> list:
+    """Evaluate a closed jaxpr by binding its equations, so any active trace sees them."""
+    jaxpr = closed.jaxpr
     env: dict = {}
 
     def read(atom):
-        return atom.val if isinstance(atom, Literal) else env[atom]
+        return literal_value(atom) if isinstance(atom, Literal) else env[atom]
 
-    for var, val in zip(jaxpr.constvars, consts):
+    for var, val in zip(jaxpr.constvars, closed.consts):
         env[var] = val
     for var, val in zip(jaxpr.invars, args):
         env[var] = val
     for eqn in jaxpr.eqns:
-        ins = [read(a) for a in eqn.invars]
-        outs = eqn.primitive.bind(*ins, **eqn.params)
+        outs = eqn.primitive.bind(*[read(a) for a in eqn.invars], **eqn.params)
         if not eqn.primitive.multiple_results:
             outs = [outs]
         for var, val in zip(eqn.outvars, outs):
@@ -207,8 +297,19 @@ def eval_jaxpr_by_bind(jaxpr: Jaxpr, consts, args) -> list:
     return [read(a) for a in jaxpr.outvars]
 
 
-def check_operand_types(name: str, what: str, expected: Sequence[ShapedArray],
-                        got: Sequence[ShapedArray]) -> None:
+def literal_value(atom: Literal):
+    """A literal as a value of exactly its type (a weakly typed literal stays weak)."""
+    scalar = atom.val[()]
+    if not atom.aval.weak_type:
+        return scalar
+    from plax.lax.convert import convert_element_type_p
+
+    return convert_element_type_p.bind(scalar, new_dtype=atom.aval.dtype, weak_type=True)
+
+
+def check_operand_types(
+    name: str, what: str, expected: Sequence[ShapedArray], got: Sequence[ShapedArray]
+) -> None:
     """Abstract-eval check of a sub-jaxpr's inputs against the equation's operands."""
     if len(expected) != len(got) or not all(map(typematch, expected, got)):
         raise TypeError(
@@ -221,8 +322,9 @@ def check_operand_types(name: str, what: str, expected: Sequence[ShapedArray],
 # Loop carries: input and output types must agree exactly.
 
 
-def carry_fixed_point(api: str, body: Callable, carry_name: str, init_flat: list,
-                      init_tree: PyTreeDef, trace: Callable):
+def carry_fixed_point(
+    api: str, carry_name: str, init_flat: list, init_tree: PyTreeDef, trace: Callable
+):
     """Stage a loop body until its carry output types equal its carry input types.
 
     ``trace(carry_avals, post) -> (Traced, out_carry_tree, out_carry_avals)``.
@@ -290,8 +392,13 @@ def check_carry_tree(api: str, carry_name: str, in_tree: PyTreeDef, out_tree: Py
         )
 
 
-def check_carry_types(api: str, carry_name: str, tree: PyTreeDef,
-                      in_avals: Sequence[ShapedArray], out_avals: Sequence[ShapedArray]):
+def check_carry_types(
+    api: str,
+    carry_name: str,
+    tree: PyTreeDef,
+    in_avals: Sequence[ShapedArray],
+    out_avals: Sequence[ShapedArray],
+):
     paths = leaf_paths(tree)
     diffs = []
     for path, a, o in zip(paths, in_avals, out_avals):
@@ -320,8 +427,11 @@ def leaf_paths(tree: PyTreeDef) -> list[str]:
             out.append(prefix)
             return
         if t.kind is dict:
-            keys = t.aux[0] if isinstance(t.aux, tuple) and len(t.aux) == 2 and isinstance(
-                t.aux[1], type) else t.aux
+            keys = (
+                t.aux[0]
+                if isinstance(t.aux, tuple) and len(t.aux) == 2 and isinstance(t.aux[1], type)
+                else t.aux
+            )
             for k, c in zip(keys, t.children):
                 walk(c, f"{prefix}[{k!r}]")
             return

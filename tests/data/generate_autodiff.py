@@ -1,0 +1,73 @@
+"""Regenerate the expected values of the autodiff tests from JAX.
+
+Run with an environment that has JAX installed:
+
+    python tests/data/generate_autodiff.py
+
+Writes ``autodiff_expected.json`` next to this file: for each case of
+``autodiff_cases.py``, JAX's outputs in float64 (x64 enabled), as flattened
+pytree leaves {"dtype", "shape", "data" (flat list)}. The inputs are not
+stored: ``autodiff_cases.py`` builds them from a fixed seed.
+"""
+
+import importlib.util
+import json
+import os
+import types
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_cases():
+    spec = importlib.util.spec_from_file_location(
+        "autodiff_cases", os.path.join(HERE, "autodiff_cases.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CASES
+
+
+def _array(x):
+    x = np.asarray(x)
+    return {"dtype": x.dtype.name, "shape": list(x.shape), "data": x.ravel().tolist()}
+
+
+def main():
+    L = types.SimpleNamespace(
+        np=jnp,
+        lax=lax,
+        jit=jax.jit,
+        grad=jax.grad,
+        value_and_grad=jax.value_and_grad,
+        jvp=jax.jvp,
+        vjp=jax.vjp,
+        linearize=jax.linearize,
+        jacfwd=jax.jacfwd,
+        jacrev=jax.jacrev,
+        hessian=jax.hessian,
+        custom_jvp=jax.custom_jvp,
+        custom_vjp=jax.custom_vjp,
+        checkpoint=jax.checkpoint,
+        stop_gradient=jax.lax.stop_gradient,
+    )
+    out = {"jax_version": jax.__version__, "cases": {}}
+    for name, (fn, args) in _load_cases().items():
+        result = fn(L, *args)
+        leaves, tree = jax.tree_util.tree_flatten(result)
+        out["cases"][name] = {"tree": str(tree), "outputs": [_array(x) for x in leaves]}
+    path = os.path.join(HERE, "autodiff_expected.json")
+    with open(path, "w") as f:
+        json.dump(out, f)
+    print(f"wrote {len(out['cases'])} cases to {path}")
+
+
+if __name__ == "__main__":
+    main()
