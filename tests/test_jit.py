@@ -194,3 +194,17 @@ def test_norm_jit_and_eager_agree():
         return (X - X.mean(0)) / X.std(0)
 
     np.testing.assert_allclose(plax.jit(norm)(X), norm(X), atol=1e-6, rtol=1e-6)
+
+
+def test_jit_of_a_wrapper_around_a_jitted_function_keeps_its_own_cache():
+    import functools
+
+    inner = plax.jit(lambda x: x * 2)
+
+    @functools.wraps(inner)
+    def wrapper(x):
+        return inner(x) + 1
+
+    outer = plax.jit(wrapper)
+    np.testing.assert_allclose(outer(pnp.ones(2)), [3, 3])
+    assert outer._fun is wrapper

@@ -131,7 +131,9 @@ class JitFunction:
         )
         self._backend = backend
         self._cache: dict = {}
-        functools.update_wrapper(self, fun)
+        # Copy the name and docs only: copying __dict__ would take over the _fun and
+        # cache of a jitted function that `fun` wraps.
+        functools.update_wrapper(self, fun, updated=())
 
     def __get__(self, instance, owner=None):
         # Decorated methods: bind ``self`` as the first argument.

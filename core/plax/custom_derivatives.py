@@ -29,6 +29,7 @@ import numpy as np
 
 from plax import core, dispatch, passes
 from plax.abstract import ShapedArray
+from plax.api import jit_p
 from plax.interpreters import ad, batching
 from plax.interpreters import jvp as ad_jvp
 from plax.interpreters.jvp import Zero, eval_jaxpr, jvp_jaxpr, jvp_rules
@@ -558,9 +559,10 @@ def _checkpoint_partial_eval(eqn: JaxprEqn, unknowns):
         body = known.jaxpr
         trimmed = Jaxpr(body.constvars, body.invars, body.outvars[:n_known], body.eqns)
         trimmed = passes.prune_consts(ClosedJaxpr(passes.dce(trimmed), known.consts))
-        known_eqns.append(
-            JaxprEqn(checkpoint_p, tuple(known_ins), dict(params, jaxpr=trimmed), tuple(known_outs))
-        )
+        # The forward pass is an ordinary call: a jit equation, which every backend
+        # inlines into the surrounding program.
+        call_params = {"jaxpr": trimmed, "name": "checkpoint", "backend": None}
+        known_eqns.append(JaxprEqn(jit_p, tuple(known_ins), call_params, tuple(known_outs)))
     if not staged_outs:
         return known_eqns, [], out_unknowns
     # The staged equation is the whole computation restricted to the unknown outputs:

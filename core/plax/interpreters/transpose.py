@@ -31,3 +31,12 @@ class UndefPrimal:
 
 def is_undefined_primal(x) -> bool:
     return isinstance(x, UndefPrimal)
+
+
+def nonlinear_error(name: str) -> TypeError:
+    """The error of a transpose rule asked to transpose a non-linear use of its inputs."""
+    return TypeError(
+        f"reverse-mode differentiation found '{name}' applied non-linearly to tangent values "
+        "(e.g. the product of two tangents). Tangent computations must be linear in the "
+        "input tangents; check custom_jvp rules for tangents multiplied together."
+    )

@@ -23,7 +23,7 @@ from plax import core, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import batching
 from plax.interpreters.jvp import Zero, add_tangents, jvp_rules
-from plax.interpreters.transpose import is_undefined_primal, transpose_rules
+from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import static_int, static_ints
 from plax.lax.linalg import (
@@ -675,6 +675,8 @@ def _conv_rhs_cotangent(ct, x, rhs_aval, *, window_strides, padding, lhs_dilatio
 
 def _conv_transpose(cts, x, w, **params):
     (ct,) = cts
+    if is_undefined_primal(x) and is_undefined_primal(w):
+        raise nonlinear_error("conv_general_dilated")
     if is_undefined_primal(x):
         return [_conv_lhs_cotangent(ct, w, x.aval, **params), None]
     return [None, _conv_rhs_cotangent(ct, x, w.aval, **params)]

@@ -35,7 +35,7 @@ from plax.interpreters.jvp import (
     zero_jvp,
     zeros_like_aval,
 )
-from plax.interpreters.transpose import is_undefined_primal, transpose_rules
+from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, transpose_rules
 from plax.lax.convert import convert_element_type
 from plax.lax.base import (
     ALL,
@@ -292,6 +292,8 @@ def sub(x, y):
 def _mul_transpose(cts, x, y):
     # Linear in exactly one operand; the other is a residual.
     (ct,) = cts
+    if is_undefined_primal(x) and is_undefined_primal(y):
+        raise nonlinear_error("mul")
     if is_undefined_primal(x):
         return [mul(ct, y), None]
     return [None, mul(x, ct)]
@@ -332,6 +334,8 @@ def _div_impl(x, y):
 
 def _div_transpose(cts, x, y):
     # Linear in the numerator only.
+    if is_undefined_primal(y):
+        raise nonlinear_error("div")
     return [div(cts[0], y), None]
 
 

@@ -22,7 +22,7 @@ from plax import core, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import batching
 from plax.interpreters.jvp import Zero, add_tangents, jvp_rules
-from plax.interpreters.transpose import is_undefined_primal, transpose_rules
+from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, transpose_rules
 from plax.interpreters.reference import impl_rules
 
 __all__ = ["Precision", "batch_matmul", "dot", "dot_general"]
@@ -334,6 +334,8 @@ def _dot_lhs_cotangent(ct, x_aval, y, dimension_numbers, precision, rhs_result_f
 def _dot_general_transpose(cts, x, y, *, dimension_numbers, precision, preferred_element_type):
     (ct,) = cts
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
+    if is_undefined_primal(x) and is_undefined_primal(y):
+        raise nonlinear_error("dot_general")
     if is_undefined_primal(x):
         return [_dot_lhs_cotangent(ct, x.aval, y, dimension_numbers, precision, False), None]
     swapped = ((y_contract, x_contract), (y_batch, x_batch))
