@@ -265,8 +265,9 @@ _state = _TraceState()
 
 
 def get_aval(x) -> ShapedArray:
-    if isinstance(x, Tracer):
-        return x.aval
+    aval = getattr(x, "aval", None)  # tracers and Arrays: the hot path of eager ops
+    if type(aval) is ShapedArray:
+        return aval
     return aval_of_constant(x)
 
 

@@ -30,8 +30,15 @@ def clear_caches() -> None:
     _program_cache.clear()
 
 
+_default_devices: dict = {}
+
+
 def default_device() -> Device:
-    return get_backend().devices()[0]
+    backend = get_backend()
+    device = _default_devices.get(backend)
+    if device is None:
+        device = _default_devices[backend] = backend.devices()[0]
+    return device
 
 
 def device_put(x, device: Device | None = None) -> Array:

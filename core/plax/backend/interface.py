@@ -40,14 +40,32 @@ class Capabilities:
         }
 
 
-@dataclass(frozen=True)
 class Device:
-    """One device of a backend. ``plax.devices()`` lists them."""
+    """One device of a backend. ``plax.devices()`` lists them.
 
-    backend_name: str
-    id: int
-    kind: str = "cpu"
-    description: str = ""
+    Two devices are equal when they have the same backend name and id. A backend
+    should create its devices once and return the same objects every time.
+    """
+
+    __slots__ = ("backend_name", "id", "kind", "description", "_hash", "_backend")
+
+    def __init__(self, backend_name: str, id: int, kind: str = "cpu", description: str = ""):
+        self.backend_name = backend_name
+        self.id = id
+        self.kind = kind
+        self.description = description
+        self._hash = hash((backend_name, id))  # devices key every executable cache
+        self._backend = None
+
+    def __eq__(self, other) -> bool:
+        return self is other or (
+            isinstance(other, Device)
+            and self.backend_name == other.backend_name
+            and self.id == other.id
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def platform(self) -> str:
@@ -58,9 +76,12 @@ class Device:
 
     @property
     def backend(self) -> "Backend":
-        from plax.backend.registry import get_backend
+        backend = self._backend
+        if backend is None:
+            from plax.backend.registry import get_backend
 
-        return get_backend(self.backend_name)
+            backend = self._backend = get_backend(self.backend_name)
+        return backend
 
 
 class Executable:

@@ -170,14 +170,37 @@ def shape_of(x) -> tuple[int, ...]:
     return core.get_aval(x).shape
 
 
-def broadcast_scalars(*args) -> Sequence:
-    """Broadcast rank-0 operands to the common shape of the others (lax allows it)."""
-    avals = [core.get_aval(a) for a in args]
-    shapes = {a.shape for a in avals if a.shape != ()}
-    if len(shapes) != 1:
-        return args  # all scalars, or a real mismatch the rule will report
-    (shape,) = shapes
+def broadcast_operands(name: str, *args) -> list:
+    """Broadcast operands as ``jax.lax`` does: rank-0 operands stretch to the common
+    shape, and operands of equal rank may have size-1 dimensions."""
     from plax.lax.shapes import broadcast_in_dim
 
-    return [broadcast_in_dim(a, shape, ()) if av.shape == () else a
-            for a, av in zip(args, avals)]
+    shapes = [core.get_aval(a).shape for a in args]
+    if all(s == shapes[0] for s in shapes):
+        return list(args)  # the common case, kept cheap for eager dispatch
+    ranked = [s for s in shapes if s != ()]
+    if not ranked:
+        return list(args)
+    if len({len(s) for s in ranked}) > 1:
+        raise TypeError(
+            f"lax.{name}: arrays must have the same number of dimensions, got shapes "
+            f"{', '.join(map(str, shapes))}"
+        )
+    target = []
+    for sizes in zip(*ranked):
+        distinct = set(sizes) - {1}
+        if len(distinct) > 1:
+            raise TypeError(
+                f"lax.{name} got incompatible shapes for broadcasting: "
+                f"{', '.join(map(str, shapes))}"
+            )
+        target.append(distinct.pop() if distinct else 1)
+    target = tuple(target)
+    out = []
+    for arg, shape in zip(args, shapes):
+        if shape == target:
+            out.append(arg)
+        else:
+            dims = tuple(range(len(shape)))
+            out.append(broadcast_in_dim(arg, target, dims))
+    return out

@@ -39,6 +39,7 @@ from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, tr
 from plax.lax.convert import convert_element_type
 from plax.lax.base import (
     ALL,
+    broadcast_operands,
     FLOATS,
     INT_OR_BOOL,
     INTEGERS,
@@ -100,41 +101,6 @@ __all__ = [
 
 # ----------------------------------------------------------------------------
 # Shared helpers.
-
-
-def broadcast_operands(name: str, *args) -> list:
-    """Broadcast operands as ``jax.lax`` does: rank-0 operands stretch to the common
-    shape, and operands of equal rank may have size-1 dimensions."""
-    from plax.lax.shapes import broadcast_in_dim
-
-    avals = [core.get_aval(a) for a in args]
-    shapes = [a.shape for a in avals]
-    ranked = [s for s in shapes if s != ()]
-    if not ranked:
-        return list(args)
-    if len({len(s) for s in ranked}) > 1:
-        raise TypeError(
-            f"lax.{name}: arrays must have the same number of dimensions, got shapes "
-            f"{', '.join(map(str, shapes))}"
-        )
-    target = []
-    for sizes in zip(*ranked):
-        distinct = set(sizes) - {1}
-        if len(distinct) > 1:
-            raise TypeError(
-                f"lax.{name} got incompatible shapes for broadcasting: "
-                f"{', '.join(map(str, shapes))}"
-            )
-        target.append(distinct.pop() if distinct else 1)
-    target = tuple(target)
-    out = []
-    for arg, shape in zip(args, shapes):
-        if shape == target:
-            out.append(arg)
-        else:
-            dims = tuple(range(len(shape)))
-            out.append(broadcast_in_dim(arg, target, dims))
-    return out
 
 
 def _binary(p, x, y, name: str | None = None):

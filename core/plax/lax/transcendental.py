@@ -18,13 +18,12 @@ from plax import core, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import batching
 from plax.interpreters.reference import impl_rules
-from plax.lax.base import FLOATS, INTEGERS, binop, unop
+from plax.lax.base import FLOATS, INTEGERS, binop, broadcast_operands, unop
 from plax.interpreters.jvp import defjvp, defjvp2
 from plax.lax.convert import convert_element_type
 from plax.lax.elementwise import (
     _const,
     add,
-    broadcast_operands,
     div,
     eq,
     integer_pow,

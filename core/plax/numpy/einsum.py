@@ -198,7 +198,7 @@ def _label_sizes(terms, arrays, subscripts: str) -> dict[str, int]:
                 name = "a broadcast ('...') dimension" if label.isdigit() else repr(label)
                 raise ValueError(f"einsum: size of label {name} differs between operands "
                                  f"({known} and {size}) in {subscripts!r}")
-            sizes[label] = max(known, size) if size != 1 else known
+            sizes[label] = size if size != 1 else known  # size 0 must win over 1
     return sizes
 
 

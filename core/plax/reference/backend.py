@@ -35,8 +35,12 @@ class ReferenceBackend(Backend):
     name = "reference"
     platform = "cpu"
 
+    def __init__(self):
+        description = f"numpy {np.__version__} on {platform.machine()}"
+        self._devices = [Device(self.name, 0, "cpu", description)]
+
     def devices(self) -> list[Device]:
-        return [Device(self.name, 0, "cpu", f"numpy {np.__version__} on {platform.machine()}")]
+        return list(self._devices)
 
     def capabilities(self) -> Capabilities:
         return Capabilities()
