@@ -72,7 +72,7 @@ class Device:
         return self.backend_name
 
     def __repr__(self) -> str:
-        return f"{self.backend_name.capitalize()}Device(id={self.id})"
+        return f"{self.kind.capitalize()}Device(id={self.id}, backend={self.backend_name!r})"
 
     @property
     def backend(self) -> "Backend":
