@@ -13,11 +13,13 @@ method:
 * ``kernel_prefix``, ``global_qual``, ``const_qual``, ``restrict``: the kernel
   signature (``__kernel void``, ``__global ``, ...); ``helper_prefix`` for the
   small helper functions a kernel uses.
-* ``thread_start`` / ``thread_step``: how the parallel loop maps to threads.
-  The parallel loop of a kernel becomes a grid-stride loop
-  ``for (i = thread_start; i < plax_n; i += thread_step)`` over the run-time
-  extent ``plax_n``, so one compiled kernel serves every size (the kernel's
-  text hides that extent too). Plain C uses ``0`` and ``1``.
+* ``thread_start`` / ``thread_step`` (a thread's index and the thread count) and
+  ``parallel_style``: how the parallel loop maps to threads, over the run-time
+  extent ``plax_n`` so that one compiled kernel serves every size (the kernel's
+  text hides that extent too): a grid-stride loop
+  ``for (i = thread_start; i < plax_n; i += thread_step)`` (``"stride"``, for
+  GPUs), or one contiguous chunk per thread (``"chunk"``, for CPUs, where the
+  chunk's loop vectorises). Plain C uses ``0`` and ``1``: one thread, all of it.
 * ``math_names``: the function each transcendental op calls (OpenCL and CUDA
   differ only in suffixes: ``exp`` versus ``expf``); ``math_suffix`` per
   compute type.
@@ -37,6 +39,12 @@ preamble: every op is rounded on its own, as the reference computes it.
 ``OP_RENDERERS`` maps each kernel ALU op to a method name; a new op is one
 entry there and one small method (or a row in ``INFIX``/``MATH_OPS``).
 
+The module has two companions: ``c_kernel`` walks a kernel's statements and
+expressions (``KernelWriter``: temporaries, scopes, lifted constants, the
+cooperative work-group form of reductions), ``c_helpers`` holds the small C
+functions kernels call (half-precision conversions, NaN-propagating max/min,
+saturating float -> int, ...), generated per dialect and only when used.
+
 Constants can be *lifted* (``render(kernel, lift=True)``): every constant
 other than booleans, -1, 0 and 1 (and +0.0 and 1.0) and every serial loop extent
 is read from a parameter array ``plax_p`` of 64-bit patterns instead of being
@@ -54,21 +62,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from plax import dtypes
-from plax.lowering.kernel_ir import (
-    INDEX,
-    Accum,
-    Const,
-    Expr,
-    Kernel,
-    Let,
-    Load,
-    Loop,
-    Op,
-    Reduce,
-    Store,
-    Sym,
-    Update,
-)
+from plax.lowering.c_helpers import CHelpers
+from plax.lowering.c_kernel import KernelWriter, cooperative_plan
+from plax.lowering.kernel_ir import INDEX, Const, Kernel, Op
 
 __all__ = ["CRenderer", "Rendered", "UnsupportedOp", "NARROW", "OP_RENDERERS", "kind_of"]
 
@@ -122,8 +118,11 @@ class Rendered:
     call them from a dispatching kernel). ``pointer_types`` are the C types of the
     buffer parameters, in order; after them come ``index_type plax_n`` (the parallel
     loop's extent) and, when ``params`` is not empty, the lifted constants
-    ``plax_p``. ``parallel`` says whether the kernel has a parallel loop (else one
-    thread must run it)."""
+    ``plax_p``, then one ``__local`` array of ``local_size`` elements per type in
+    ``local_types``. ``parallel`` says whether the kernel has a parallel loop (else
+    one thread must run it); ``cooperative`` whether a work-group computes each of its
+    iterations together (launch at least one group per iteration, or fewer: groups
+    stride over the iterations)."""
 
     preamble: str
     helpers: tuple
@@ -134,6 +133,8 @@ class Rendered:
     body: str
     params: tuple
     parallel: bool
+    local_types: tuple = ()  # C types of the __local scratch arrays a cooperative kernel takes
+    cooperative: bool = False
 
     def function(self, prefix: str | None = None, name: str | None = None) -> str:
         prefix = self.prefix if prefix is None else prefix
@@ -145,11 +146,7 @@ class Rendered:
         return self.preamble + "".join(text for _, text in self.helpers) + self.function()
 
 
-class _Scope(dict):
-    """Expression -> C text of the value (a temporary or a literal) in one block."""
-
-
-class CRenderer:
+class CRenderer(CHelpers):
     # ---- dialect hooks -------------------------------------------------------------
     name = "c"
     preamble = "#include <stdint.h>\n#include <stdbool.h>\n#include <math.h>\n"
@@ -160,6 +157,16 @@ class CRenderer:
     helper_prefix = "static inline"
     thread_start = "0"
     thread_step = "1"
+    # "stride": thread t runs iterations t, t + T, ... (coalesced on GPUs); "chunk": one
+    # contiguous run per thread (vectorised, in memory order, on CPUs).
+    parallel_style = "stride"
+    # Cooperative (work-group) reductions: None disables them; a dialect that has
+    # work-groups sets these (see ``c_kernel.KernelWriter.render_cooperative``).
+    local_qual = None
+    local_id = None
+    group_id = None
+    group_count = None
+    barrier = None
     index_type = "int64_t"
     type_map = {
         np.dtype(np.bool_): "bool",
@@ -180,20 +187,35 @@ class CRenderer:
     literal_suffix = {"float": "f", "double": ""}
 
     # ---- rendering ------------------------------------------------------------------
-    def render(self, kernel: Kernel, name: str = "plax_kernel", lift: bool = False) -> Rendered:
-        """The source of ``kernel`` as a function called ``name``."""
-        state = _KernelState(self, kernel, lift)
-        body = state.render_body()
+    def render(self, kernel: Kernel, name: str = "plax_kernel", lift: bool = False,
+               local_size: int | None = None, min_cooperative: int = 256) -> Rendered:
+        """The source of ``kernel`` as a function called ``name``.
+
+        With ``local_size`` (a power of two) and a dialect that has work-groups, a kernel
+        whose parallel iterations each reduce at least ``min_cooperative`` elements is
+        rendered cooperatively: one work-group per iteration, its reductions split
+        across the group and combined in local memory."""
+        state = KernelWriter(self, kernel, lift)
+        plan = None
+        if local_size and self.local_qual is not None:
+            plan = cooperative_plan(kernel, min_cooperative)
+        if plan is not None:
+            body = state.render_cooperative(plan, local_size)
+        else:
+            body = state.render_body()
         parameters = [self.buffer_param(b) for b in kernel.buffers]
         pointers = [self.buffer_pointer(b) for b in kernel.buffers]
         parameters.append(f"{self.index_type} plax_n")
         if state.params:
             parameters.append(f"{self.global_qual}const {self.index_type}* {self.restrict} "
                               f"plax_p")
+        for k, ty in enumerate(state.local_types):
+            parameters.append(f"{self.local_qual}{ty}* plax_red{k}")
         helpers = tuple((key, text) for key, text in state.helpers.items() if text)
         return Rendered(self.preamble, helpers, self.kernel_prefix, name, tuple(parameters),
                         tuple(pointers), body, tuple(state.params),
-                        kernel.parallel_loop is not None)
+                        kernel.parallel_loop is not None, tuple(state.local_types),
+                        plan is not None)
 
     def program(self, kernels: list, names: list, prefix: str | None = None) -> str:
         """One program holding several rendered kernels, renamed to ``names`` (and given
@@ -322,176 +344,6 @@ class CRenderer:
     def round_f16(self, value: str) -> str:
         """A float32 value rounded to the nearest float16 (kept in float32)."""
         return f"plax_f16_to_f32(plax_f32_to_f16({value}))"
-
-    # ---- helper functions -----------------------------------------------------------------
-    def helper(self, name: str, state: "_KernelState") -> tuple[str, tuple]:
-        """(source, helpers it calls) of a named helper function."""
-        method = getattr(self, "_helper_" + name.split("__")[0].removeprefix("plax_"), None)
-        if method is None:
-            raise KeyError(f"unknown renderer helper {name!r}")
-        return method(name, state)
-
-    def _f32_bits(self, value: str) -> str:
-        return self.bitcast(value, "float", self.uint_type(32))
-
-    def _bits_f32(self, value: str) -> str:
-        return self.bitcast(value, self.uint_type(32), "float")
-
-    def _helper_f32_to_bf16(self, name, state):
-        u32, u16 = self.uint_type(32), self.uint_type(16)
-        state.need_bitcast("float", u32)
-        return (f"{self.helper_prefix} {u16} {name}(float x) {{\n"
-                f"  {u32} b = {self._f32_bits('x')};\n"
-                f"  if (x != x) return ({u16})((b >> 16) | 0x40u);\n"
-                f"  return ({u16})((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);\n}}\n"), ()
-
-    def _helper_bf16_to_f32(self, name, state):
-        u32, u16 = self.uint_type(32), self.uint_type(16)
-        state.need_bitcast(u32, "float")
-        return (f"{self.helper_prefix} float {name}({u16} h) {{\n"
-                f"  return {self._bits_f32(f'(({u32})h) << 16')};\n}}\n"), ()
-
-    def _helper_round_bf16(self, name, state):
-        return (f"{self.helper_prefix} float {name}(float x) {{\n"
-                f"  return plax_bf16_to_f32(plax_f32_to_bf16(x));\n}}\n"), (
-                    "plax_f32_to_bf16", "plax_bf16_to_f32")
-
-    def _helper_f32_to_f16(self, name, state):
-        u32, u16 = self.uint_type(32), self.uint_type(16)
-        state.need_bitcast("float", u32)
-        # Round to nearest even on the bit pattern; subnormal results are shifted out of
-        # the significand with a sticky bit so that they round correctly too.
-        return (f"{self.helper_prefix} {u16} {name}(float x) {{\n"
-                f"  {u32} b = {self._f32_bits('x')};\n"
-                f"  {u32} sign = (b >> 16) & 0x8000u;\n"
-                f"  {u32} a = b & 0x7FFFFFFFu;\n"
-                f"  if (a > 0x7F800000u) return ({u16})(sign | 0x7E00u | ((a >> 13) & 0x3FFu));\n"
-                f"  if (a >= 0x477FF000u) return ({u16})(sign | 0x7C00u);\n"
-                f"  if (a >= 0x38800000u) {{\n"
-                f"    {u32} r = a - 0x38000000u;\n"
-                f"    r = (r + 0xFFFu + ((r >> 13) & 1u)) >> 13;\n"
-                f"    return ({u16})(sign | r);\n  }}\n"
-                f"  if (a < 0x33000000u) return ({u16})sign;\n"
-                f"  {u32} e = a >> 23;\n"
-                f"  {u32} m = (a & 0x7FFFFFu) | 0x800000u;\n"
-                f"  {u32} shift = 126u - e;\n"
-                f"  {u32} sticky = (m & ((1u << shift) - 1u)) != 0u;\n"
-                f"  {u32} q = m >> shift;\n"
-                f"  q = q | sticky;\n"
-                f"  q = (q + 0xFFFu + ((q >> 13) & 1u)) >> 13;\n"
-                f"  return ({u16})(sign | q);\n}}\n"), ()
-
-    def _helper_f16_to_f32(self, name, state):
-        u32, u16 = self.uint_type(32), self.uint_type(16)
-        state.need_bitcast(u32, "float")
-        return (f"{self.helper_prefix} float {name}({u16} h) {{\n"
-                f"  {u32} sign = (({u32})h & 0x8000u) << 16;\n"
-                f"  {u32} e = ((({u32})h) >> 10) & 0x1Fu;\n"
-                f"  {u32} m = ({u32})h & 0x3FFu;\n"
-                f"  if (e == 0x1Fu) return {self._bits_f32('sign | 0x7F800000u | (m << 13)')};\n"
-                f"  if (e != 0u) return {self._bits_f32('sign | ((e + 112u) << 23) | (m << 13)')};\n"
-                f"  float v = (float)m * 0x1p-24f;\n"
-                f"  return sign ? -v : v;\n}}\n"), ()
-
-    def _helper_round_f16(self, name, state):
-        return (f"{self.helper_prefix} float {name}(float x) {{\n"
-                f"  return plax_f16_to_f32(plax_f32_to_f16(x));\n}}\n"), (
-                    "plax_f32_to_f16", "plax_f16_to_f32")
-
-    def _helper_f64_to_f32_odd(self, name, state):
-        # float64 -> float32 rounding to odd: a second rounding to a narrower type is then
-        # the correctly rounded result of the first value.
-        u32 = self.uint_type(32)
-        state.need_bitcast("float", u32)
-        state.need_bitcast(u32, "float")
-        return (f"{self.helper_prefix} float {name}(double x) {{\n"
-                f"  float f = (float)x;\n"
-                f"  double back = (double)f;\n"
-                f"  if (x != x || back == x) return f;\n"
-                f"  {u32} b = {self._f32_bits('f')};\n"
-                f"  if ({self.math('fabs', 'double')}(back) > {self.math('fabs', 'double')}(x)) "
-                f"b -= 1u;\n"
-                f"  return {self._bits_f32('b | 1u')};\n}}\n"), ()
-
-    def _helper_fmax(self, name, state):
-        ty = state.helper_type(name)
-        return (f"{self.helper_prefix} {ty} {name}({ty} a, {ty} b) {{\n"
-                f"  if (a != a) return a;\n  if (b != b) return b;\n"
-                f"  if (a == b) return signbit(a) ? b : a;\n"
-                f"  return a > b ? a : b;\n}}\n"), ()
-
-    def _helper_fmin(self, name, state):
-        ty = state.helper_type(name)
-        return (f"{self.helper_prefix} {ty} {name}({ty} a, {ty} b) {{\n"
-                f"  if (a != a) return a;\n  if (b != b) return b;\n"
-                f"  if (a == b) return signbit(a) ? a : b;\n"
-                f"  return a < b ? a : b;\n}}\n"), ()
-
-    def _helper_logistic(self, name, state):
-        ty = state.helper_type(name)
-        one = self.literal(1.0, np.float64 if ty == "double" else np.float32)
-        return (f"{self.helper_prefix} {ty} {name}({ty} x) {{\n"
-                f"  {ty} d = {self.math('exp', ty)}(-{self.math('fabs', ty)}(x));\n"
-                f"  {ty} p = {one} / ({one} + d);\n"
-                f"  return x >= 0 ? p : d * p;\n}}\n"), ()
-
-    def _helper_sign(self, name, state):
-        dt = state.helper_dtype(name)
-        ty = self.ctype(dt)
-        one = self.literal(1.0, dt if dt not in NARROW else np.float32)
-        return (f"{self.helper_prefix} {ty} {name}({ty} x) {{\n"
-                f"  return (x != x || x == 0) ? x : {self.math('copysign', ty)}({one}, x);\n"
-                f"}}\n"), ()
-
-    def _helper_popcount(self, name, state):
-        u64 = self.uint_type(64)
-        s = "U" + self.int64_suffix
-        return (f"{self.helper_prefix} {u64} {name}({u64} x) {{\n"
-                f"  x = x - ((x >> 1) & 0x5555555555555555{s});\n"
-                f"  x = (x & 0x3333333333333333{s}) + ((x >> 2) & 0x3333333333333333{s});\n"
-                f"  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F{s};\n"
-                f"  return (x * 0x0101010101010101{s}) >> 56;\n}}\n"), ()
-
-    def _helper_clz(self, name, state):
-        u64 = self.uint_type(64)
-        return (f"{self.helper_prefix} {u64} {name}({u64} x) {{\n"
-                f"  {u64} n = 64;\n"
-                f"  while (x) {{ x >>= 1; n--; }}\n  return n;\n}}\n"), ()
-
-    def _helper_nextafter(self, name, state):
-        # On the bit patterns, as the reference does, so float16/bfloat16 work alike and
-        # subnormals are produced whatever the hardware's denormal mode.
-        dt = state.helper_dtype(name)
-        ty = self.ctype(dt)
-        width = self.bits(dt)
-        ut = self.uint_type(width)
-        to_bits = self.to_bits("x", dt, state)
-        y_bits = self.to_bits("y", dt, state)
-        back = self.from_bits("b", dt, state)
-        return (f"{self.helper_prefix} {ty} {name}({ty} x, {ty} y) {{\n"
-                f"  if (x != x || y != y) return x + y;\n"
-                f"  if (x == y) return y;\n"
-                f"  {ut} xb = {to_bits};\n  {ut} yb = {y_bits};\n"
-                f"  {ut} sign = ({ut})(({ut})1 << {width - 1});\n"
-                f"  {ut} b;\n"
-                f"  if (x == 0) b = ({ut})((yb & sign) | 1u);\n"
-                f"  else if ((x < y) == (x > 0)) b = ({ut})(xb + 1u);\n"
-                f"  else b = ({ut})(xb - 1u);\n"
-                f"  return {back};\n}}\n"), ()
-
-    def _helper_f2i(self, name, state):
-        # Truncate toward zero and saturate; NaN -> 0 (compared in the float type, where
-        # the integer bounds are exact powers of two).
-        src, dst = state.helper_pair(name)
-        fty, ity = self.ctype(src), self.ctype(dst)
-        info = np.iinfo(dst)
-        lo = self.literal(float(info.min), src if src not in NARROW else np.float32)
-        hi = self.literal(float(info.max) + 1, src if src not in NARROW else np.float32)
-        return (f"{self.helper_prefix} {ity} {name}({fty} x) {{\n"
-                f"  if (x != x) return 0;\n"
-                f"  if (x <= {lo}) return {self.literal(info.min, dst)};\n"
-                f"  if (x >= {hi}) return {self.literal(info.max, dst)};\n"
-                f"  return ({ity})x;\n}}\n"), ()
 
     # ---- bits of a value (for bitcasts and nextafter) ---------------------------------------
     def to_bits(self, value: str, dtype, state) -> str:
@@ -791,235 +643,3 @@ for _op in ("exp", "exp2", "log", "log1p", "expm1", "sqrt", "cbrt", "sin", "cos"
             "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf",
             "erfc", "lgamma", "floor", "ceil", "atan2"):
     OP_RENDERERS[_op] = "op_math"
-
-
-# ----------------------------------------------------------------------------
-# One kernel's rendering state: temporaries, scopes, helpers, lifted params.
-
-
-class _KernelState:
-    def __init__(self, renderer: CRenderer, kernel: Kernel, lift: bool):
-        self.r = renderer
-        self.kernel = kernel
-        self.lift = lift
-        self.params: list = []
-        self._param_slot: dict = {}
-        self.scopes: list[_Scope] = [_Scope()]
-        self.lines: list[str] = []
-        self.depth = 1
-        self.temps = 0
-        self.helpers: dict = {}  # name -> source, in dependency order
-        self.accum_dtypes: dict = {}
-        self.bufs = {b.name: b for b in kernel.buffers}
-        self._reads_memo: dict = {}
-
-    # -- helpers -------------------------------------------------------------------------
-    def need(self, name: str) -> str:
-        if name in self.helpers:
-            return name
-        self.helpers[name] = None  # placeholder: keeps dependency order, breaks cycles
-        source, deps = self.r.helper(name, self)
-        for dep in deps:
-            self.need(dep)
-        # Re-insert after the dependencies so they are defined first.
-        del self.helpers[name]
-        self.helpers[name] = source
-        return name
-
-    def need_bitcast(self, src: str, dst: str) -> None:
-        key = f"bitcast:{src}:{dst}"
-        if key not in self.helpers:
-            text = self.r.bitcast_helper(src, dst)
-            self.helpers[key] = text
-
-    def need_typed(self, base: str, dtype) -> str:
-        dtype = np.dtype(dtype)
-        return self.need(f"{base}__{dtype.name}")
-
-    def need_pair(self, base: str, src, dst) -> str:
-        return self.need(f"{base}__{np.dtype(src).name}__{np.dtype(dst).name}")
-
-    def helper_dtype(self, name: str) -> np.dtype:
-        return _dtype_named(name.split("__")[1])
-
-    def helper_type(self, name: str) -> str:
-        return self.r.ctype(_dtype_named(name.split("__")[1]))
-
-    def helper_pair(self, name: str):
-        parts = name.split("__")
-        return _dtype_named(parts[1]), _dtype_named(parts[2])
-
-    # -- lifted constants ----------------------------------------------------------------------
-    def param(self, value: int) -> str:
-        """``plax_p[k]`` holding the 64-bit pattern ``value``."""
-        slot = self._param_slot.get(value)
-        if slot is None:
-            slot = self._param_slot[value] = len(self.params)
-            self.params.append(value)
-        return f"plax_p[{slot}]"
-
-    def index_const(self, value: int) -> str:
-        value = int(value)
-        if not self.lift or value in (-1, 0, 1):
-            return self.r.literal(value, INDEX)
-        return self.param(value)
-
-    def const(self, e: Const) -> str:
-        """A constant: inline, or (lifted) read from ``plax_p`` by its bit pattern, so
-        that kernels differing only in constants (a mean's divisor, a shape) share code."""
-        dt = e.dtype
-        if dt == INDEX:
-            return self.index_const(e.value)
-        k = kind_of(dt)
-        if not self.lift or k == "b":
-            return self.r.literal(e.value, dt)
-        if k in "iu":
-            if e.value in (-1, 0, 1):
-                return self.r.literal(e.value, dt)
-            signed = np.asarray(e.value, dt).view(f"int{self.r.bits(dt)}")
-            return f"(({self.r.ctype(dt)}){self.param(int(signed))})"
-        value = float(e.value)
-        if value == 1.0 or (value == 0.0 and not math.copysign(1.0, value) < 0):
-            return self.r.literal(value, dt)
-        ty = self.r.ctype(dt)
-        if ty == self.r.ctype(np.float64) and dt == np.float64:
-            bits = int(np.asarray(value, np.float64).view(np.int64))
-            self.need_bitcast(self.r.index_type, ty)
-            return self.r.bitcast(self.param(bits), self.r.index_type, ty)
-        u32 = self.r.uint_type(32)
-        bits = int(np.asarray(value, np.float32).view(np.int32))
-        self.need_bitcast(u32, ty)
-        return self.r.bitcast(f"(({u32}){self.param(bits)})", u32, ty)
-
-    # -- emission -----------------------------------------------------------------------------
-    def emit(self, line: str) -> None:
-        self.lines.append("  " * self.depth + line)
-
-    def temp(self, ctype: str, text: str) -> str:
-        name = f"t{self.temps}"
-        self.temps += 1
-        self.emit(f"{ctype} {name} = {text};")
-        return name
-
-    def lookup(self, e: Expr):
-        for scope in reversed(self.scopes):
-            hit = scope.get(e)
-            if hit is not None:
-                return hit
-        return None
-
-    def value(self, e: Expr) -> str:
-        hit = self.lookup(e)
-        if hit is not None:
-            return hit
-        if isinstance(e, Const):
-            return self.const(e)
-        if isinstance(e, Sym):
-            return self.r.sym_name(e.name)
-        if isinstance(e, Load):
-            buf = self.bufs[e.buffer]
-            index = self.value(e.index)
-            text = self.r.load(self.r.buffer_name(e.buffer), index, buf.dtype)
-            if buf.dtype == dtypes.float16:
-                self.need_f16_io()
-            elif buf.dtype == dtypes.bfloat16:
-                self.need("plax_bf16_to_f32")
-        elif isinstance(e, Op):
-            args = [self.value(a) for a in e.args]
-            text = self.r.render_op(e, args, self)
-        elif isinstance(e, Reduce):
-            raise ValueError("Reduce expressions must be lowered before rendering")
-        else:
-            raise TypeError(f"not a kernel expression: {e!r}")
-        name = self.temp(self.r.ctype(e.dtype), text)
-        self.scopes[-1][e] = name
-        return name
-
-    def need_f16_io(self) -> None:
-        """Helpers the dialect's float16 loads/stores call (none for native ones)."""
-        for helper in self.r.f16_io_helpers:
-            self.need(helper)
-
-    def reads(self, e: Expr) -> frozenset:
-        """Buffers loaded and scalar symbols read by ``e``."""
-        hit = self._reads_memo.get(e)
-        if hit is not None:
-            return hit
-        if isinstance(e, Load):
-            out = frozenset((("buf", e.buffer),)) | self.reads(e.index)
-        elif isinstance(e, Sym):
-            out = frozenset((("sym", e.name),))
-        else:
-            out = frozenset()
-            for child in e.children():
-                out = out | self.reads(child)
-        self._reads_memo[e] = out
-        return out
-
-    def forget(self, key) -> None:
-        for scope in self.scopes:
-            stale = [e for e in scope if key in self.reads(e)]
-            for e in stale:
-                del scope[e]
-
-    def render_body(self) -> str:
-        par = self.kernel.parallel_loop
-        if par is not None:
-            var = self.r.sym_name(par.var)
-            self.emit(f"for ({self.r.index_type} {var} = {self.r.thread_start}; {var} < plax_n; "
-                      f"{var} += {self.r.thread_step}) {{")
-            self.block(par.body)
-            self.emit("}")
-        else:
-            self.statements(self.kernel.body)
-        return "\n".join(self.lines) + "\n"
-
-    def block(self, stmts) -> None:
-        self.depth += 1
-        self.scopes.append(_Scope())
-        self.statements(stmts)
-        self.scopes.pop()
-        self.depth -= 1
-
-    def statements(self, stmts) -> None:
-        for s in stmts:
-            if isinstance(s, Loop):
-                var = self.r.sym_name(s.var)
-                extent = self.index_const(s.extent)
-                self.emit(f"for ({self.r.index_type} {var} = 0; {var} < {extent}; {var}++) {{")
-                self.block(s.body)
-                self.emit("}")
-            elif isinstance(s, Store):
-                buf = self.bufs[s.buffer]
-                index = self.value(s.index)
-                value = self.value(s.value)
-                if buf.dtype == dtypes.float16:
-                    self.need_f16_io()
-                elif buf.dtype == dtypes.bfloat16:
-                    self.need("plax_f32_to_bf16")
-                self.emit(self.r.store(self.r.buffer_name(s.buffer), index, value, buf.dtype))
-                self.forget(("buf", s.buffer))
-            elif isinstance(s, Let):
-                value = self.value(s.value)
-                self.emit(f"{self.r.ctype(s.value.dtype)} {self.r.sym_name(s.name)} = {value};")
-            elif isinstance(s, Accum):
-                init = self.value(s.init)
-                self.accum_dtypes[s.name] = s.dtype
-                self.emit(f"{self.r.ctype(s.dtype)} {self.r.sym_name(s.name)} = {init};")
-            elif isinstance(s, Update):
-                dt = self.accum_dtypes[s.name]
-                acc = Sym(s.name, dt)
-                combined = Op(s.op, [acc, s.value], dt)
-                value = self.value(combined)
-                self.emit(f"{self.r.sym_name(s.name)} = {value};")
-                self.forget(("sym", s.name))
-            else:
-                raise TypeError(f"not a kernel statement: {s!r}")
-
-
-def _dtype_named(name: str) -> np.dtype:
-    if name == "bfloat16":
-        return dtypes.bfloat16
-    if name == "int64" or name == "index":
-        return np.dtype(np.int64)
-    return np.dtype(name)
