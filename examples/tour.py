@@ -42,6 +42,18 @@ def backends() -> None:
         state = "available" if info.available else f"unavailable ({info.reason})"
         print(f"  {info.name:<12} priority {info.priority:<4} {state}")
     print(f"  running on: {plax.default_backend()}  devices: {plax.devices()}")
+    print("  the same jitted program on every available backend:")
+    X = np.random.default_rng(0).normal(size=(1000, 10)).astype(np.float32)
+    for info in plax.backends():
+        if not info.available:
+            continue
+        norm = plax.jit(lambda X: (X - X.mean(0)) / X.std(0), backend=info.name)
+        start = time.perf_counter()
+        first = norm(X).block_until_ready()
+        first_s = time.perf_counter() - start
+        cached_s = best_of(lambda: norm(X))
+        print(f"    {info.name:<12} norm(X)[0, :3] = {np.asarray(first)[0, :3]}  "
+              f"first call {first_s * 1e3:7.1f} ms, cached {cached_s * 1e6:8.1f} us")
 
 
 def numpy_versus_lax() -> None:
@@ -155,6 +167,9 @@ def control_flow_limits() -> None:
     show("jit(relu, static_argnums=0)(-3.0)", plax.jit(relu, static_argnums=0)(-3.0))
     show("branch-free: pnp.where(x > 0, x, 0)", plax.jit(lambda x: pnp.where(x > 0, x, 0.0))(
         pnp.array([-1.0, 2.0])))
+    relu_cond = plax.jit(lambda x: lax.cond(x > 0, lambda v: v, lambda v: v - v, x))
+    show("lax.cond(x > 0, ...) under jit, x = -3.0", relu_cond(pnp.float32(-3.0)))
+    show("grad of that at 2.0", plax.grad(relu_cond)(pnp.float32(2.0)))
 
 
 def main() -> None:
