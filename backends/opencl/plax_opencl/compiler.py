@@ -94,10 +94,11 @@ class ProgramCache:
         # for a program's binary compiles every kernel in it for a default work-group
         # size, which costs more than the build: there, plax's disk cache is left out.
         self.binary_cache = info.platform_name != "Portable Computing Language"
-        self._kernels: dict = {}  # single-kernel source -> pyopencl.Kernel
+        self._kernels: dict = {}  # build options + single-kernel source -> KernelHandle
         self._lock = threading.Lock()
         self.stats = {"programs": 0, "kernels": 0, "build_seconds": 0.0, "disk_hits": 0,
-                      "disk_seconds": 0.0, "memory_hits": 0, "max_build_seconds": 0.0}
+                      "disk_seconds": 0.0, "memory_hits": 0, "max_build_seconds": 0.0,
+                      "siblings": 0}
 
     def kernels(self, rendered: list, extras: dict | None = None, quick: bool = False) -> list:
         """A ``KernelHandle`` for each rendered kernel, building the new ones.
@@ -147,7 +148,7 @@ class ProgramCache:
             text, nbufs = self.renderer.dispatch_program(
                 [("plax_entry", [r for _, r in items])])
             prg = self._get(text, len(items), options)
-        self.stats["siblings"] = self.stats.get("siblings", 0) + len(items) - wanted
+        self.stats["siblings"] += len(items) - wanted
         entry = _Entry(self.cl, prg, "plax_entry")
         for j, (source, _) in enumerate(items):
             self._kernels[source] = KernelHandle(entry, j, nbufs["plax_entry"])
