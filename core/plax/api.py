@@ -60,7 +60,7 @@ def _target_device(backend: str | None, args) -> tuple[Device, bool]:
     """Where a jitted call runs, and whether its results are committed there."""
     if backend is not None:
         return get_backend(backend).devices()[0], True
-    return dispatch._device_of(args)
+    return dispatch.placement_of(args)
 
 
 # ----------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def _with_commitment(x: Array, committed: bool) -> Array:
     return Array(x._buffer, x.aval, x.device, committed)
 
 
-def _device_of(args) -> tuple[Device, bool]:
+def placement_of(args) -> tuple[Device, bool]:
     """Where an operation on ``args`` runs: the device of its committed arrays, else
     of its first array, else the default. Returns (device, committed)."""
     committed_device = None
@@ -116,7 +116,7 @@ def apply_primitive(primitive: core.Primitive, args, params) -> list[Array]:
     rule = eager_rules.get(primitive)
     if rule is not None:
         return rule(*args, **params)
-    device, committed = _device_of(args)
+    device, committed = placement_of(args)
     arrays = to_arrays(args, device)
     in_avals = tuple(a.aval for a in arrays)
     key = (device, primitive, _params_key(params), in_avals)

@@ -454,7 +454,7 @@ def eager_rule(primitive: core.Primitive) -> Callable:
     """
 
     def run(*args, **params):
-        device, committed = dispatch._device_of(args)
+        device, committed = dispatch.placement_of(args)
         arrays = dispatch.to_arrays(args, device)
         in_avals = tuple(a.aval for a in arrays)
         closed = dispatch.single_primitive_jaxpr(primitive, params, in_avals)
