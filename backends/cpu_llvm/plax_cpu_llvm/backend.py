@@ -92,10 +92,23 @@ class CpuLlvmBackend(Backend):
                 functions[kernel_text] = fn
         return runtime.CpuExecutable(closed_jaxpr, schedule, functions, self.pool,
                                      self.compiler.abi, PARALLEL_WORK, text, self.buffers,
-                                     compile_jaxpr=lambda sub: self.compile(sub, device))
+                                     compile_jaxpr=_SubCompiler(self, device))
 
     def info(self) -> dict:
         info = dict(self.compiler.info())
         info["threads"] = self.threads
         info["abi"] = self.compiler.abi
         return info
+
+
+class _SubCompiler:
+    """What library steps use to compile sub-jaxprs (loop bodies, branches)."""
+
+    parallel_work = PARALLEL_WORK
+
+    def __init__(self, backend: CpuLlvmBackend, device: Device):
+        self.backend = backend
+        self.device = device
+
+    def __call__(self, closed_jaxpr) -> Executable:
+        return self.backend.compile(closed_jaxpr, self.device)

@@ -163,17 +163,24 @@ class ModuleBuilder:
         return self.module
 
     # -- kernels ---------------------------------------------------------------------
-    def add_kernel(self, kernel: Kernel, symbol: str) -> str:
-        """Emit ``kernel`` as the exported function ``symbol``."""
+    def add_core(self, kernel: Kernel, name: str) -> ir.Function:
+        """Emit ``kernel`` as the internal, always-inlined function ``name``:
+        ``void name(ptr noalias %buffer..., i64 %start, i64 %end)``."""
         n = len(kernel.buffers)
         core_ty = ir.FunctionType(VOID, [PTR] * n + [I64, I64])
-        core = ir.Function(self.module, core_ty, name=f"{symbol}.core")
+        core = ir.Function(self.module, core_ty, name=name)
         core.linkage = "internal"
         core.attributes.add("alwaysinline")
         core.attributes.add("nounwind")
         for arg in core.args[:n]:
             arg.add_attribute("noalias")
         _KernelEmitter(self, kernel, core).emit()
+        return core
+
+    def add_kernel(self, kernel: Kernel, symbol: str) -> str:
+        """Emit ``kernel`` as the exported function ``symbol``."""
+        n = len(kernel.buffers)
+        core = self.add_core(kernel, f"{symbol}.core")
 
         entry = ir.Function(self.module, ir.FunctionType(VOID, [PTR, I64, I64]), name=symbol)
         entry.attributes.add("nounwind")

@@ -1,6 +1,8 @@
 """LLVM IR -> machine code for the host CPU, with caches.
 
-``Compiler.compile(kernels)`` returns each kernel's entry address. Kernels are
+``Compiler.compile(kernels)`` returns each kernel's entry address (a "kernel"
+may also be any object with ``text()`` and ``emit(module_builder, symbol)``, such
+as a native loop driver). Kernels are
 looked up in an in-memory cache keyed by their IR text; the missing ones are
 emitted into one LLVM module, optimised (``opt_level``; the default pipeline at
 O3 vectorises loops for the host's vector width: AVX2/AVX-512 where present),
@@ -24,8 +26,9 @@ import llvmlite.binding as llvm
 from plax import __version__ as plax_version
 from plax.lowering import dump as plax_dump
 from plax.lowering.disk_cache import DiskCache
+from plax.lowering.kernel_ir import Kernel
 
-from plax_cpu_llvm import codegen, llvm_types, mathlib, ops
+from plax_cpu_llvm import codegen, llvm_types, mathlib, native_loops, ops
 
 __all__ = ["Compiler", "host_target"]
 
@@ -59,7 +62,8 @@ def _codegen_fingerprint() -> str:
     """A hash of the code generator's source: cached objects from another version of
     the backend's code are never reused."""
     digest = hashlib.sha256()
-    for path in (codegen.__file__, ops.__file__, llvm_types.__file__, mathlib.__file__, __file__):
+    for path in (codegen.__file__, ops.__file__, llvm_types.__file__, mathlib.__file__,
+                 native_loops.__file__, __file__):
         with open(path, "rb") as f:
             digest.update(f.read())
     return digest.hexdigest()[:16]
@@ -181,6 +185,7 @@ class Compiler:
         table = getattr(self, "_imports", None)
         if table is None:
             table = dict(mathlib.libm_symbols())
+            table.update(native_loops.blas_symbols()[0])
             for variants in self.vector_math.values():
                 for _isa, _lanes, sym, addr in variants:
                     table[sym] = addr
@@ -191,7 +196,10 @@ class Compiler:
         mb = codegen.ModuleBuilder(name, abi=self.abi, offsets=self.offsets,
                                    vector_math=self.vector_math, own_math=self.own_math)
         for k in kernels:
-            mb.add_kernel(k, symbols[k.text()])
+            if isinstance(k, Kernel):
+                mb.add_kernel(k, symbols[k.text()])
+            else:  # a generated driver (native_loops.NativeLoop) emits itself
+                k.emit(mb, symbols[k.text()])
         text = mb.text()
         plax_dump.dump("ll", f"{name}-before", text)
         mod = llvm.parse_assembly(text)

@@ -6,13 +6,15 @@ transposes and reshapes, which copy only when the layout requires it. Other
 dtypes (integers, float16, bfloat16) use the reference rule, whose accumulation
 types are the ones plax specifies.
 
-Control flow (``while``, ``cond``, ``scan``) loops in Python around compiled
-sub-programs: the body and condition jaxprs are compiled by this backend once,
-when the enclosing program is, so each iteration runs fused kernels rather than
-the reference interpreter.
+Control flow (``while``, ``cond``, ``scan``): the body and condition jaxprs are
+compiled by this backend once, when the enclosing program is. A ``while`` or
+``scan`` whose programs qualify runs as one native call (``native_loops``);
+otherwise it loops in Python around the compiled sub-programs, so each
+iteration still runs fused kernels rather than the reference interpreter.
 
 Each entry of ``FACTORIES`` takes the step and a ``compile(closed_jaxpr)``
-callback and returns ``run(*args) -> list of arrays``.
+callback (which also carries ``backend`` and ``parallel_work``) and returns
+``run(*args) -> list of arrays``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 
 from plax import dtypes
 from plax.interpreters import reference
+
+from plax_cpu_llvm import native_loops
 
 __all__ = ["FACTORIES", "PRIMITIVES"]
 
@@ -70,6 +74,10 @@ def _while(step, compile_jaxpr):
     params = step.params
     cond = compile_jaxpr(params["cond_jaxpr"])
     body = compile_jaxpr(params["body_jaxpr"])
+    native = native_loops.native_while(step, cond, body, compile_jaxpr.backend,
+                                       compile_jaxpr.parallel_work)
+    if native is not None:
+        return native
     n_cond = params["cond_nconsts"]
     n_body = params["body_nconsts"]
 
@@ -103,6 +111,10 @@ def _cond(step, compile_jaxpr):
 def _scan(step, compile_jaxpr):
     params = step.params
     body = compile_jaxpr(params["jaxpr"])
+    native = native_loops.native_scan(step, body, compile_jaxpr.backend,
+                                      compile_jaxpr.parallel_work)
+    if native is not None:
+        return native
     length = params["length"]
     reverse = params["reverse"]
     num_consts = params["num_consts"]

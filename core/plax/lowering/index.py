@@ -16,6 +16,8 @@ so truncating and flooring division agree.
 
 from __future__ import annotations
 
+import numpy as np
+
 from plax.lowering.kernel_ir import INDEX, Const, Expr, Op, Sym
 
 __all__ = [
@@ -145,8 +147,13 @@ def _atom_range(atom: Expr, ranges: Ranges) -> tuple[int, int]:
             cases = [value_range(x, ranges) for x in atom.args[1:]]
             return min(c[0] for c in cases), max(c[1] for c in cases)
         if atom.op == "convert_element_type":
-            # bool -> index (0 or 1) is the only conversion index arithmetic uses.
-            return 0, 1
+            # A bool (0 or 1) or an integer read from a buffer (a dynamic start):
+            # its type's range.
+            source = atom.args[0].dtype
+            if source == np.dtype(np.bool_):
+                return 0, 1
+            info = np.iinfo(source)
+            return int(info.min), int(info.max)
     raise ValueError(f"cannot bound index expression {atom!r}")
 
 

@@ -308,6 +308,66 @@ def _concatenate(ctx, index):
 FUSIBLE["concatenate"] = Rule(_concatenate, LAYOUT, "select_n")
 
 
+# -- dynamic_slice / dynamic_update_slice: windows at run-time starts -----------------
+def _dynamic_start(ctx, k: int, size: int, window: int) -> Expr:
+    """Where a dynamic window starts in one dimension, as the primitive defines it: a
+    negative start counts from the end, then the start is clamped so the window fits."""
+    hi = size - window
+    if hi <= 0:
+        return ix.const(0)
+    start = ctx.operand(k, ())
+    dt = start.dtype
+    if isinstance(start, Const):
+        value = int(start.value)
+        value = value + size if value < 0 else value
+        return ix.const(min(max(value, 0), hi))
+    if dtypes.is_unsigned(dt):
+        # Clamp in the operand's own type first: a uint64 start may not fit an index.
+        start = Op("min", [start, Const(hi, dt)], dt)
+        return ix.minimum(Op("convert_element_type", [start], INDEX), ix.const(hi), ctx.ranges)
+    start = Op("convert_element_type", [start], INDEX)
+    negative = Op("lt", [start, ix.const(0)], _BOOL)
+    start = Op("select_n", [negative, start, ix.add(start, ix.const(size))], INDEX)
+    start = ix.maximum(start, ix.const(0), ctx.ranges)
+    return ix.minimum(start, ix.const(hi), ctx.ranges)
+
+
+def _dynamic_slice(ctx, index):
+    x = ctx.in_avals[0]
+    sizes = ctx.params["slice_sizes"]
+    src = [ix.add(i, _dynamic_start(ctx, 1 + d, n, w))
+           for d, (i, n, w) in enumerate(zip(index, x.shape, sizes))]
+    return ctx.operand(0, src)
+
+
+FUSIBLE["dynamic_slice"] = Rule(_dynamic_slice, CHEAP, None)
+
+
+def _dynamic_update_slice(ctx, index):
+    x, update = ctx.in_avals[:2]
+    if update.size == 0:
+        return ctx.operand(0, index)
+    inside = None
+    src = []
+    for d, (i, n, w) in enumerate(zip(index, x.shape, update.shape)):
+        t = ix.sub(i, _dynamic_start(ctx, 2 + d, n, w))
+        lo, hi = ix.value_range(t, ctx.ranges)
+        if lo < 0:
+            inside = _and(inside, Op("ge", [t, ix.const(0)], _BOOL))
+            t = ix.maximum(t, ix.const(0), ctx.ranges)
+        if hi > w - 1:
+            inside = _and(inside, Op("lt", [t, ix.const(w)], _BOOL))
+            t = ix.minimum(t, ix.const(w - 1), ctx.ranges)
+        src.append(t)
+    value = ctx.operand(1, src)
+    if inside is None:
+        return value
+    return Op("select_n", [inside, ctx.operand(0, index), value], ctx.out_aval.dtype)
+
+
+FUSIBLE["dynamic_update_slice"] = Rule(_dynamic_update_slice, CHEAP, "select_n")
+
+
 # ----------------------------------------------------------------------------
 # Reductions: primitive name -> combiner.
 
