@@ -67,6 +67,15 @@ def _target_device(backend: str | None, args) -> tuple[Device, bool]:
 # jit.
 
 
+_INT32_BOUND = 1 << 31
+
+
+@functools.lru_cache(maxsize=None)
+def _scalar_aval(kind: type, x64: bool) -> ShapedArray:
+    """The weakly typed aval of a Python float or int (x64 is part of the key)."""
+    return core.get_aval(kind(0))
+
+
 class _CacheEntry:
     __slots__ = ("jaxpr", "out_tree", "executables")
 
@@ -209,8 +218,15 @@ class JitFunction:
             hit = self._fast_calls.get(fast_key) if fast_key is not None else None
             if hit is not None:
                 out_tree, executable = hit
-                device, committed = fast_key[1], fast_key[2]
-                buffers = executable.execute([x._buffer for x in args])
+                device, committed, scalars = fast_key[1], fast_key[2], fast_key[4]
+                if scalars:
+                    backend = device.backend
+                    buffers = executable.execute([
+                        x._buffer if type(x) is Array
+                        else backend.buffer_from_numpy(np.asarray(x, aval.dtype), device)
+                        for x, aval in zip(args, fast_key[0])])
+                else:
+                    buffers = executable.execute([x._buffer for x in args])
                 outs = [Array(b, aval, device, committed)
                         for b, aval in zip(buffers, executable.out_avals)]
                 return outs[0] if out_tree is _LEAF_TREEDEF else tree_unflatten(out_tree, outs)
@@ -236,17 +252,26 @@ class JitFunction:
         return tree_unflatten(entry.out_tree, outs)
 
     def _fast_key(self, args):
-        """The cache key of a call whose arguments are all Arrays on one device, else None.
+        """The cache key of a call whose arguments are Arrays on one device and Python
+        floats and (int32-range) ints, else None.
 
-        Such calls (the common ``f(x, y)``) skip pytree flattening and placement.
+        Such calls (the common ``f(x, y)`` and ``f(x, 2.0)``) skip pytree flattening
+        and placement.
         """
         if self._static_argnums or self._backend is not None:
             return None
         device = None
         committed = False
+        scalars = False
         avals = []
+        x64 = x64_enabled()
         for x in args:
-            if type(x) is not Array:
+            kind = type(x)
+            if kind is not Array:
+                if kind is float or (kind is int and -_INT32_BOUND <= x < _INT32_BOUND):
+                    avals.append(_scalar_aval(kind, x64))
+                    scalars = True
+                    continue
                 return None
             if device is None:
                 device = x._device
@@ -254,7 +279,9 @@ class JitFunction:
                 return None
             committed = committed or x._committed
             avals.append(x.aval)
-        return (tuple(avals), device, committed, x64_enabled())
+        if device is None:
+            return None
+        return (tuple(avals), device, committed, x64, scalars)
 
     def lower(self, *args, **kwargs) -> "Lowered":
         entry, flat, lifted = self._entry(args, kwargs)

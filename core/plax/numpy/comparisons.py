@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from plax import core, dtypes, lax
+from plax.numpy.eager import compiled_when_eager
 from plax.numpy.promotion import (
     broadcast_args,
     check_arraylike,
@@ -32,7 +33,8 @@ def _comparison(name: str, lax_name: str):
         x1, x2 = promote_args(name, x1, x2)
         return getattr(lax, lax_name)(x1, x2)
 
-    return named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name}); a bool array.")
+    return compiled_when_eager(
+        named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name}); a bool array."))
 
 
 equal = _comparison("equal", "eq")

@@ -18,6 +18,7 @@ import numpy as np
 
 from plax import core, dtypes, lax
 from plax.lax.convert import _convert_keep_weak
+from plax.numpy.eager import compiled_when_eager
 from plax.numpy.promotion import (
     broadcast_args,
     check_arraylike,
@@ -68,7 +69,7 @@ def _unary_inexact(name: str, lax_name: str):
         (x,) = promote_args_inexact(name, x)
         return getattr(lax, lax_name)(x)
 
-    return named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name}).")
+    return compiled_when_eager(named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name})."))
 
 
 def _binary_inexact(name: str, lax_name: str):
@@ -76,7 +77,7 @@ def _binary_inexact(name: str, lax_name: str):
         x1, x2 = promote_args_inexact(name, x1, x2)
         return getattr(lax, lax_name)(x1, x2)
 
-    return named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name}).")
+    return compiled_when_eager(named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name})."))
 
 
 def _binary(name: str, lax_name: str, bool_lax_name: str | None, allowed=_NUMERIC_OR_BOOL):
@@ -94,7 +95,7 @@ def _binary(name: str, lax_name: str, bool_lax_name: str | None, allowed=_NUMERI
         check_dtype_kinds(name, allowed, x1, x2)
         return getattr(lax, lax_name)(x1, x2)
 
-    return named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name}).")
+    return compiled_when_eager(named(fn, name, f"Elementwise ``numpy.{name}`` (lax.{lax_name})."))
 
 
 # ----------------------------------------------------------------------------
@@ -111,6 +112,7 @@ arctan2 = _binary_inexact("arctan2", "atan2")
 atan2 = arctan2
 
 
+@compiled_when_eager
 def floor_divide(x1, x2, /):
     """Python's ``//``: the quotient rounded toward negative infinity."""
     x1, x2 = promote_args_numeric("floor_divide", x1, x2)
@@ -143,6 +145,7 @@ def _float_divmod(x1, x2):
     return lax.round(quotient, lax.RoundingMethod.TO_NEAREST_EVEN), mod
 
 
+@compiled_when_eager
 def remainder(x1, x2, /):
     """Python's ``%``: the result has the divisor's sign; ``x % 0`` is 0 for integers."""
     x1, x2 = promote_args_numeric("remainder", x1, x2)
