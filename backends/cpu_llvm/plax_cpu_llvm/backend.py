@@ -84,7 +84,8 @@ class CpuLlvmBackend(Backend):
         kernels = schedule.kernels
         functions = {}
         if kernels:
-            addresses = self.compiler.compile(kernels, name)
+            notes = {s.kernel.text(): s.note for s in schedule.steps if s.kind == "kernel"}
+            addresses = self.compiler.compile(kernels, name, notes)
             for kernel_text, address in addresses.items():
                 fn = self._functions.get(address)
                 if fn is None:

@@ -24,6 +24,7 @@ import llvmlite
 import llvmlite.binding as llvm
 
 from plax import __version__ as plax_version
+from plax.errors import BackendCompileError
 from plax.lowering import dump as plax_dump
 from plax.lowering.disk_cache import DiskCache
 from plax.lowering.kernel_ir import Kernel
@@ -114,6 +115,7 @@ class Compiler:
         if not disk_cache:
             self.disk.directory = None
         self.stats = {"memory_hits": 0, "disk_hits": 0, "compiled": 0}
+        self._notes: dict = {}
 
     @property
     def has_f16c(self) -> bool:
@@ -135,9 +137,14 @@ class Compiler:
     def symbol(kernel) -> str:
         return "plax_" + hashlib.sha256(kernel.text().encode()).hexdigest()[:20]
 
-    def compile(self, kernels, name: str = "program") -> dict:
-        """Entry addresses of ``kernels`` by kernel text (compiling what is missing)."""
+    def compile(self, kernels, name: str = "program", notes: dict | None = None) -> dict:
+        """Entry addresses of ``kernels`` by kernel text (compiling what is missing).
+
+        ``notes`` maps kernel texts to the primitives they compute, for errors: a
+        module LLVM rejects raises ``BackendCompileError`` naming them, with the IR
+        written to the dump directory (``PLAX_DUMP``, else a temporary one)."""
         with self.lock:
+            self._notes = notes or {}
             out = {}
             missing = {}
             for k in kernels:
@@ -193,14 +200,34 @@ class Compiler:
         return table
 
     def _object(self, kernels, symbols: dict, name: str) -> bytes:
-        mb = codegen.ModuleBuilder(name, abi=self.abi, offsets=self.offsets,
-                                   vector_math=self.vector_math, own_math=self.own_math)
-        for k in kernels:
-            if isinstance(k, Kernel):
-                mb.add_kernel(k, symbols[k.text()])
-            else:  # a generated driver (native_loops.NativeLoop) emits itself
-                k.emit(mb, symbols[k.text()])
-        text = mb.text()
+        text = ""
+        try:
+            mb = codegen.ModuleBuilder(name, abi=self.abi, offsets=self.offsets,
+                                       vector_math=self.vector_math, own_math=self.own_math)
+            for k in kernels:
+                if isinstance(k, Kernel):
+                    mb.add_kernel(k, symbols[k.text()])
+                else:  # a generated driver (native_loops.NativeLoop) emits itself
+                    k.emit(mb, symbols[k.text()])
+            text = mb.text()
+            return self._machine_code(text, name)
+        except (RuntimeError, ValueError, TypeError, NotImplementedError, KeyError) as e:
+            raise self._failure(e, kernels, text, name) from e
+
+    def _failure(self, error, kernels, text: str, name: str) -> BackendCompileError:
+        if not text:  # code generation itself failed: show the kernels instead
+            text = "\n\n".join(k.text() for k in kernels)
+        path = plax_dump.dump_failure("ll" if text.lstrip().startswith(";") else "txt",
+                                      name, text)
+        computes = sorted({self._notes.get(k.text(), "") for k in kernels} - {""})
+        what = f" computing {'; '.join(computes)}" if computes else ""
+        return BackendCompileError(
+            f"backend 'cpu_llvm' could not compile {len(kernels)} kernel(s){what}: "
+            f"{type(error).__name__}: {error}. The generated code is in {path}; "
+            f"PLAX_BACKEND=reference runs the program without compiling it."
+        )
+
+    def _machine_code(self, text: str, name: str):
         plax_dump.dump("ll", f"{name}-before", text)
         mod = llvm.parse_assembly(text)
         mod.triple = self.tm.triple
