@@ -10,15 +10,11 @@ An explicit selection never silently falls back to a backend not named.
 
 from __future__ import annotations
 
-import importlib.metadata
 import threading
 import warnings
 from dataclasses import dataclass
 
-import pluggy
-
 from plax import errors
-from plax.backend import hookspecs
 from plax.backend.interface import Backend, BackendSpec, Device
 from plax.configuration import config
 
@@ -53,6 +49,13 @@ class _Registry:
             if self.discovered:
                 return
             self.discovered = True
+            # Imported here, not at module level: discovery runs once, on first use.
+            import importlib.metadata
+
+            import pluggy
+
+            from plax.backend import hookspecs
+
             manager = pluggy.PluginManager("plax")
             manager.add_hookspecs(hookspecs)
             for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
