@@ -175,6 +175,8 @@ class Compiler:
             self.stats["compiled"] += 1
         builder = llvm.JITLibraryBuilder().add_object_img(obj)
         table = self._import_addresses()
+        if any(sym.startswith("plax.blas.") for sym in imports):
+            table.update(native_loops.blas_symbols()[0])
         for sym in imports:
             builder.import_symbol(sym, table[sym])
         for sym in symbols.values():
@@ -192,7 +194,6 @@ class Compiler:
         table = getattr(self, "_imports", None)
         if table is None:
             table = dict(mathlib.libm_symbols())
-            table.update(native_loops.blas_symbols()[0])
             for variants in self.vector_math.values():
                 for _isa, _lanes, sym, addr in variants:
                     table[sym] = addr
@@ -242,6 +243,8 @@ class Compiler:
             plax_dump.dump("ll", f"{name}-after", str(mod))
             plax_dump.dump("s", name, self.tm.emit_assembly(mod))
         table = self._import_addresses()
+        if any(f.name.startswith("plax.blas.") for f in mod.functions):
+            table.update(native_loops.blas_symbols()[0])  # looked up only when used
         imports = sorted(f.name for f in mod.functions if f.is_declaration and f.name in table)
         return self.tm.emit_object(mod), imports
 
