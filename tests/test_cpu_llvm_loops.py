@@ -14,7 +14,7 @@ from plax import lax
 
 pytest.importorskip("llvmlite")
 
-from plax_cpu_llvm import native_loops  # noqa: E402
+from plax_cpu_llvm import blas, native_loops  # noqa: E402
 
 from tests.test_cpu_llvm_ops import assert_close  # noqa: E402
 
@@ -280,7 +280,7 @@ def test_big_kernels_keep_the_thread_pool():
 ])
 def test_gemm_layout_matches_dot_general(lhs_shape, rhs_shape, dims):
     lhs, rhs = rand(*lhs_shape), rand(*rhs_shape)
-    layout = native_loops.gemm_layout(lhs_shape, rhs_shape, dims)
+    layout = blas.gemm_layout(lhs_shape, rhs_shape, dims)
     assert layout is not None
     batch, m, n, k, ta, tb = layout
     a = lhs.reshape(batch, k, m).transpose(0, 2, 1) if ta else lhs.reshape(batch, m, k)
@@ -290,5 +290,5 @@ def test_gemm_layout_matches_dot_general(lhs_shape, rhs_shape, dims):
 
 
 def test_gemm_layout_refuses_interleaved_dimensions():
-    assert native_loops.gemm_layout((4, 5, 6), (5, 7), (((1,), (0,)), ((), ()))) is None
-    assert native_loops.gemm_layout((2, 4, 5), (5, 2, 3), (((2,), (0,)), ((0,), (1,)))) is None
+    assert blas.gemm_layout((4, 5, 6), (5, 7), (((1,), (0,)), ((), ()))) is None
+    assert blas.gemm_layout((2, 4, 5), (5, 2, 3), (((2,), (0,)), ((0,), (1,)))) is None

@@ -29,7 +29,7 @@ from plax.lowering import dump as plax_dump
 from plax.lowering.disk_cache import DiskCache
 from plax.lowering.kernel_ir import Kernel
 
-from plax_cpu_llvm import codegen, llvm_types, mathlib, native_loops, ops
+from plax_cpu_llvm import blas, codegen, llvm_types, mathlib, native_loops, ops
 
 __all__ = ["Compiler", "host_target"]
 
@@ -176,7 +176,7 @@ class Compiler:
         builder = llvm.JITLibraryBuilder().add_object_img(obj)
         table = self._import_addresses()
         if any(sym.startswith("plax.blas.") for sym in imports):
-            table.update(native_loops.blas_symbols()[0])
+            table.update(blas.symbols()[0])
         for sym in imports:
             builder.import_symbol(sym, table[sym])
         for sym in symbols.values():
@@ -244,7 +244,7 @@ class Compiler:
             plax_dump.dump("s", name, self.tm.emit_assembly(mod))
         table = self._import_addresses()
         if any(f.name.startswith("plax.blas.") for f in mod.functions):
-            table.update(native_loops.blas_symbols()[0])  # looked up only when used
+            table.update(blas.symbols()[0])  # looked up only when used
         imports = sorted(f.name for f in mod.functions if f.is_declaration and f.name in table)
         return self.tm.emit_object(mod), imports
 

@@ -14,17 +14,14 @@ allocation or a BLAS-able ``dot_general``, and no kernel is big enough to want
 the thread pool (the driver runs on the calling thread); otherwise the
 enclosing library step keeps its Python loop (``library.py``).
 
-BLAS is numpy's own OpenBLAS, found among the libraries the process has loaded;
-its symbols reach the JIT through the compiler's import table, so the generated
-code holds no addresses and caches on disk like any kernel.
+BLAS is numpy's own OpenBLAS (``blas.py``); its symbols reach the JIT through the
+compiler's import table, so the generated code holds no addresses and caches on
+disk like any kernel.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
-import glob
-import os
 
 import numpy as np
 from llvmlite import ir
@@ -32,7 +29,9 @@ from llvmlite import ir
 from plax.lowering import loops
 from plax.lowering.schedule import KernelStep, LibraryStep
 
-__all__ = ["NativeLoop", "blas_symbols", "gemm_layout", "native_while", "native_scan", "STATS"]
+from plax_cpu_llvm import blas
+
+__all__ = ["NativeLoop", "native_while", "native_scan", "STATS"]
 
 # How many loop steps were compiled natively and how many kept a Python loop.
 STATS = {"native": 0, "python": 0}
@@ -44,84 +43,8 @@ I64 = ir.IntType(64)
 PTR = ir.PointerType()
 VOID = ir.VoidType()
 
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _GEMM = {np.dtype(np.float32): ("sgemm", ir.FloatType()),
          np.dtype(np.float64): ("dgemm", ir.DoubleType())}
-
-
-# -- BLAS ------------------------------------------------------------------------
-def _loaded_libraries() -> list[str]:
-    paths = []
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split()[-1]
-                if "blas" in os.path.basename(path).lower() and path not in paths:
-                    paths.append(path)
-    except OSError:
-        pass
-    numpy_libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    paths += [p for p in glob.glob(os.path.join(numpy_libs, "*blas*")) if p not in paths]
-    return paths
-
-
-# (symbol, bits of its integer arguments): ILP64 builds first, as numpy ships them.
-_CANDIDATES = (("scipy_cblas_{}64_", 64), ("cblas_{}64_", 64), ("scipy_cblas_{}", 32),
-               ("cblas_{}", 32))
-
-
-@functools.lru_cache(maxsize=1)
-def blas_symbols() -> tuple[dict, int]:
-    """({"plax.blas.sgemm": address, "plax.blas.dgemm": address}, integer bits), or
-    ({}, 0) when no CBLAS with both routines is loaded."""
-    for path in _loaded_libraries():
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for pattern, bits in _CANDIDATES:
-            try:
-                table = {f"plax.blas.{r}": ctypes.cast(getattr(lib, pattern.format(r)),
-                                                       ctypes.c_void_p).value
-                         for r in ("sgemm", "dgemm")}
-            except AttributeError:
-                continue
-            return table, bits
-    return {}, 0
-
-
-def gemm_layout(lhs_shape, rhs_shape, dimension_numbers):
-    """``dot_general`` as ``batch`` row-major GEMMs without copying:
-    (batch, m, n, k, transpose_lhs, transpose_rhs), or None when the operands'
-    layouts need a copy (batch dimensions not leading, dimensions interleaved)."""
-    (lc, rc), (lb, rb) = dimension_numbers
-    nb = len(lb)
-    if tuple(lb) != tuple(range(nb)) or tuple(rb) != tuple(range(nb)):
-        return None
-    if list(lc) != sorted(lc) or list(rc) != sorted(rc):
-        return None  # contracting dimensions would pair up in another order
-
-    def split(ndim, contract):
-        rest = [d for d in range(nb, ndim) if d not in contract]
-        if list(contract) == list(range(ndim - len(contract), ndim)):
-            return rest, False  # [free..., contract...]
-        if list(contract) == list(range(nb, nb + len(contract))):
-            return rest, True  # [contract..., free...]
-        return None, None
-
-    lhs_free, lhs_contract_first = split(len(lhs_shape), lc)
-    rhs_free, rhs_free_first = split(len(rhs_shape), rc)
-    if lhs_free is None or rhs_free is None:
-        return None
-    size = lambda shape, dims: int(np.prod([shape[d] for d in dims], dtype=np.int64))
-    batch = size(lhs_shape, lb)
-    m, n, k = size(lhs_shape, lhs_free), size(rhs_shape, rhs_free), size(lhs_shape, lc)
-    # rhs stored [contract..., free...] is k x n (no transpose); [free..., contract...]
-    # is n x k. split() reports "contract first" as True for the second layout.
-    transpose_rhs = not rhs_free_first
-    if not rc:
-        transpose_rhs = False
-    return batch, m, n, k, bool(lhs_contract_first and lc), transpose_rhs
 
 
 # -- the driver ------------------------------------------------------------------
@@ -223,9 +146,9 @@ class NativeLoop:
             a = b.gep(lhs, [ir.Constant(I64, i * m * k * size)], source_etype=I8)
             c = b.gep(rhs, [ir.Constant(I64, i * k * n * size)], source_etype=I8)
             o = b.gep(out, [ir.Constant(I64, i * m * n * size)], source_etype=I8)
-            b.call(callee, [ir.Constant(I32, _ROW_MAJOR),
-                            ir.Constant(I32, _TRANS if ta else _NO_TRANS),
-                            ir.Constant(I32, _TRANS if tb else _NO_TRANS),
+            b.call(callee, [ir.Constant(I32, blas.ROW_MAJOR),
+                            ir.Constant(I32, blas.TRANS if ta else blas.NO_TRANS),
+                            ir.Constant(I32, blas.TRANS if tb else blas.NO_TRANS),
                             const(m), const(n), const(k), ir.Constant(fty, 1.0), a,
                             const(max(lda, 1)), c, const(max(ldb, 1)), ir.Constant(fty, 0.0),
                             o, const(max(n, 1))])
@@ -297,7 +220,7 @@ class NativeLoop:
 # -- eligibility and the Python side ---------------------------------------------
 def _gemms(layouts, parallel_work: int, threads: int):
     """The GEMM of every library step, or None when a program cannot run natively."""
-    symbols, bits = blas_symbols()
+    symbols, bits = blas.symbols()
     gemms = {}
     for name, layout in layouts:
         schedule = layout.schedule
@@ -323,7 +246,7 @@ def _dot_gemm(step, schedule, symbols):
     lhs, rhs = (schedule.slot_avals[s] for s in step.inputs)
     if lhs.dtype != dt or rhs.dtype != dt:
         return None
-    layout = gemm_layout(lhs.shape, rhs.shape, step.params["dimension_numbers"])
+    layout = blas.gemm_layout(lhs.shape, rhs.shape, step.params["dimension_numbers"])
     if layout is None or 0 in layout[:4]:
         return None
     return (dt.name,) + layout

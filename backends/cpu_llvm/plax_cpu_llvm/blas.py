@@ -1,0 +1,107 @@
+"""numpy's own BLAS, called from generated code.
+
+numpy ships OpenBLAS; its CBLAS symbols are found among the libraries the
+process has loaded. ``symbols()`` gives the addresses of ``?gemm`` for the JIT's
+import table, so a native loop driver calls BLAS with no Python in between;
+``gemm_layout`` says whether a ``dot_general`` is a plain GEMM on its operands'
+memory.
+
+(Splitting GEMMs by rows across the backend's thread pool, each chunk a
+single-threaded BLAS call, was measured against OpenBLAS's own threads for the
+MLP workloads and 256/1024 matmuls on the 2-core machine: it was 5-20% slower,
+so host-side dot_general stays on numpy's matmul.)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import glob
+import os
+
+import numpy as np
+
+__all__ = ["symbols", "gemm_layout", "ROW_MAJOR", "NO_TRANS", "TRANS"]
+
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # the CBLAS enums
+
+# (symbol pattern, bits of its integer arguments): ILP64 builds first, as numpy ships them.
+_CANDIDATES = (("scipy_cblas_{}64_", 64), ("cblas_{}64_", 64), ("scipy_cblas_{}", 32),
+               ("cblas_{}", 32))
+
+
+def _loaded_libraries() -> list[str]:
+    paths = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1]
+                if "blas" in os.path.basename(path).lower() and path not in paths:
+                    paths.append(path)
+    except OSError:
+        pass
+    numpy_libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    paths += [p for p in glob.glob(os.path.join(numpy_libs, "*blas*")) if p not in paths]
+    return paths
+
+
+@functools.lru_cache(maxsize=1)
+def _library():
+    """(ctypes library, symbol pattern, integer bits) of a CBLAS with ?gemm, or None."""
+    for path in _loaded_libraries():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for pattern, bits in _CANDIDATES:
+            if all(hasattr(lib, pattern.format(r)) for r in ("sgemm", "dgemm")):
+                return lib, pattern, bits
+    return None
+
+
+def symbols() -> tuple[dict, int]:
+    """({"plax.blas.sgemm": address, "plax.blas.dgemm": address}, integer bits), or
+    ({}, 0) when no CBLAS with both routines is loaded."""
+    found = _library()
+    if found is None:
+        return {}, 0
+    lib, pattern, bits = found
+    return ({f"plax.blas.{r}": ctypes.cast(getattr(lib, pattern.format(r)),
+                                           ctypes.c_void_p).value
+             for r in ("sgemm", "dgemm")}, bits)
+
+
+def gemm_layout(lhs_shape, rhs_shape, dimension_numbers):
+    """``dot_general`` as ``batch`` row-major GEMMs without copying:
+    (batch, m, n, k, transpose_lhs, transpose_rhs), or None when the operands'
+    layouts need a copy (batch dimensions not leading, dimensions interleaved)."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    nb = len(lb)
+    if tuple(lb) != tuple(range(nb)) or tuple(rb) != tuple(range(nb)):
+        return None
+    if list(lc) != sorted(lc) or list(rc) != sorted(rc):
+        return None  # contracting dimensions would pair up in another order
+
+    def contract_first(ndim, contract):
+        """False for [batch, free..., contract...], True for [batch, contract..., free...]."""
+        if list(contract) == list(range(ndim - len(contract), ndim)):
+            return False
+        if list(contract) == list(range(nb, nb + len(contract))):
+            return True
+        return None
+
+    lhs_first = contract_first(len(lhs_shape), lc)
+    rhs_first = contract_first(len(rhs_shape), rc)
+    if lhs_first is None or rhs_first is None:
+        return None
+
+    def size(shape, dims):
+        return int(np.prod([shape[d] for d in dims], dtype=np.int64))
+
+    lhs_free = [d for d in range(nb, len(lhs_shape)) if d not in lc]
+    rhs_free = [d for d in range(nb, len(rhs_shape)) if d not in rc]
+    batch = size(lhs_shape, lb)
+    m, n, k = size(lhs_shape, lhs_free), size(rhs_shape, rhs_free), size(lhs_shape, lc)
+    # lhs [contract, free] is stored k x m: transposed. rhs [free, contract] is stored
+    # n x k: transposed; [contract, free] is the plain k x n.
+    return batch, m, n, k, bool(lhs_first and lc), bool(rc) and not rhs_first
