@@ -244,6 +244,21 @@ def _and(a, b):
     return Op("and", [a, b], _BOOL)
 
 
+def _not_below_zero(t, ctx, cond):
+    """``t`` clamped to >= 0 and the condition that it was, if it can be negative."""
+    if ix.value_range(t, ctx.ranges)[0] >= 0:
+        return t, cond
+    return ix.maximum(t, ix.const(0), ctx.ranges), _and(cond, Op("ge", [t, ix.const(0)], _BOOL))
+
+
+def _below(t, n: int, ctx, cond):
+    """``t`` clamped to < n and the condition that it was, if it can reach n."""
+    if ix.value_range(t, ctx.ranges)[1] < n:
+        return t, cond
+    return ix.minimum(t, ix.const(n - 1), ctx.ranges), _and(cond,
+                                                            Op("lt", [t, ix.const(n)], _BOOL))
+
+
 def _pad(ctx, index):
     x = ctx.in_avals[0]
     pad_value = ctx.operand(1, ())
@@ -253,19 +268,13 @@ def _pad(ctx, index):
     src = []
     for i, n, (low, _high, interior) in zip(index, x.shape, ctx.params["padding_config"]):
         step = interior + 1
-        t = ix.sub(i, ix.const(low))
-        lo, hi = ix.value_range(t, ctx.ranges)
-        if lo < 0:
-            cond = _and(cond, Op("ge", [t, ix.const(0)], _BOOL))
-            t = ix.maximum(t, ix.const(0), ctx.ranges)
+        t, cond = _not_below_zero(ix.sub(i, ix.const(low)), ctx, cond)
         q = ix.floordiv(t, step, ctx.ranges)
         if step > 1:
             r = ix.mod(t, step, ctx.ranges)
             if not (isinstance(r, Const) and r.value == 0):
                 cond = _and(cond, Op("eq", [r, ix.const(0)], _BOOL))
-        if hi // step >= n:
-            cond = _and(cond, Op("lt", [q, ix.const(n)], _BOOL))
-            q = ix.minimum(q, ix.const(n - 1), ctx.ranges)
+        q, cond = _below(q, n, ctx, cond)
         src.append(q)
     value = ctx.operand(0, src)
     if cond is None:
@@ -350,14 +359,8 @@ def _dynamic_update_slice(ctx, index):
     inside = None
     src = []
     for d, (i, n, w) in enumerate(zip(index, x.shape, update.shape)):
-        t = ix.sub(i, _dynamic_start(ctx, 2 + d, n, w))
-        lo, hi = ix.value_range(t, ctx.ranges)
-        if lo < 0:
-            inside = _and(inside, Op("ge", [t, ix.const(0)], _BOOL))
-            t = ix.maximum(t, ix.const(0), ctx.ranges)
-        if hi > w - 1:
-            inside = _and(inside, Op("lt", [t, ix.const(w)], _BOOL))
-            t = ix.minimum(t, ix.const(w - 1), ctx.ranges)
+        t, inside = _not_below_zero(ix.sub(i, _dynamic_start(ctx, 2 + d, n, w)), ctx, inside)
+        t, inside = _below(t, w, ctx, inside)
         src.append(t)
     value = ctx.operand(1, src)
     if inside is None:
