@@ -2,7 +2,9 @@
 
 The plan, in order:
 
-1. **Inline** nested ``jit`` equations, so fusion sees one flat program.
+1. **Inline** nested ``jit`` equations, so fusion sees one flat program, and
+   rewrite primitives the target does not claim into ones kernels compute
+   (``plax.lowering.decompose``: dot_general becomes a fused reduction).
 2. **Classify** each equation: *fusible* (an elementwise or layout primitive with
    a rule in ``plax.lowering.rules.FUSIBLE`` whose ALU op and dtypes the target
    supports), a *reduction* (``reduce_*``, ``argmax``/``argmin``), a *library*
@@ -44,6 +46,7 @@ from plax.abstract import ShapedArray
 from plax.jaxpr import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 from plax.lowering import index as ix
 from plax.lowering import passes
+from plax.lowering.decompose import decompose
 from plax.lowering.kernel_ir import (
     INDEX,
     Accum,
@@ -521,6 +524,8 @@ def plan(closed: ClosedJaxpr, target: Target | None = None) -> Schedule:
     jaxpr, consts = inline_calls(closed.jaxpr, closed.consts)
     # CSE and DCE (jit has run them already; direct callers may not have).
     simplified = core_passes.simplify(ClosedJaxpr(jaxpr, consts))
+    # Primitives the target does not claim become ones kernels compute (dot_general).
+    simplified = decompose(simplified, target)
     jaxpr, consts = simplified.jaxpr, simplified.consts
     planner = _Planner(jaxpr, consts, target)
     planner.initial_materialisation()
