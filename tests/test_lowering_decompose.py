@@ -119,3 +119,30 @@ def test_cpu_llvm_without_blas_compiles_the_reduction():
         assert "library dot_general" not in text and "kernel" in text
     finally:
         unregister_backend("cpu_llvm_no_blas")
+
+
+@pytest.mark.parametrize("name", ["reduce_window_sum", "reduce_window_max", "reduce_window_min"])
+@pytest.mark.parametrize("dt", ["float32", "int32", "float16", "uint8"])
+@pytest.mark.parametrize("window,strides,padding,base,wdil", [
+    ((2, 2), (2, 2), "VALID", None, None),
+    ((3, 3), (1, 1), "SAME", None, None),
+    ((3, 1), (2, 1), ((1, 2), (0, 0)), (1, 2), (2, 1)),
+    ((1, 4), (1, 3), ((0, 0), (3, 1)), None, None),
+])
+def test_reduce_window_becomes_one_kernel(name, dt, window, strides, padding, base, wdil):
+    if name == "reduce_window_sum" and dt == "uint8":
+        dt = "int8"
+    x = operand((7, 9), dt)
+    fn = getattr(lax, name)
+
+    def f(x):
+        return fn(x, window, strides, padding, base_dilation=base, window_dilation=wdil)
+
+    schedule = check(f, x, rtol=1e-2 if dt == "float16" else 1e-5)
+    assert schedule.counts() == {"kernel": 1, "host": 0, "library": 0, "alloc": 0}
+
+
+def test_large_windows_stay_host_steps():
+    x = operand((4, 100), "float32")
+    schedule = check(lambda x: lax.reduce_window_sum(x, (1, 50), (1, 1), "VALID"), x)
+    assert schedule.counts()["host"] == 1

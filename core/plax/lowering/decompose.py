@@ -13,6 +13,11 @@ backend still runs it on its own device:
     same). Fusion inlines the product into the reduction, so the broadcast
     operands are never materialised: the result is one kernel whose inner loop
     is the dot product.
+``reduce_window_sum`` / ``_max`` / ``_min`` (windows of at most ``MAX_WINDOW``
+elements, no negative padding)
+    the padded operand read through one strided slice per window offset,
+    combined elementwise: one kernel with a load per window element. Sums of
+    float16/bfloat16 accumulate in float32, as the reference does.
 
 A rewrite applies only when the target compiles every op it produces;
 otherwise the primitive stays (and becomes a host step).
@@ -82,8 +87,70 @@ def _dot_general(eqn, lhs, rhs):
     return [lax.convert_element_type(total, out_aval.dtype)]
 
 
-# primitive name -> (rewrite(eqn, *operands) -> outputs, ops(eqn) -> the kernel ops it needs)
-DECOMPOSITIONS = {"dot_general": (_dot_general, _dot_general_ops)}
+# -- reduce_window_{sum,max,min} ------------------------------------------------------
+# Windows of at most this many elements become one strided slice per window offset.
+MAX_WINDOW = 32
+
+_WINDOW_OPS = {"reduce_window_sum": "add", "reduce_window_max": "max",
+               "reduce_window_min": "min"}
+
+
+def _window_accumulation(eqn) -> np.dtype:
+    dt = eqn.invars[0].aval.dtype
+    if eqn.primitive.name == "reduce_window_sum" and dt in (dtypes.float16, dtypes.bfloat16):
+        return dtypes.float32  # the reference sums narrow floats in float32
+    return dt
+
+
+def _reduce_window_ops(eqn) -> list:
+    if int(np.prod(eqn.params["window_dimensions"])) > MAX_WINDOW:
+        return None
+    if any(lo < 0 or hi < 0 for lo, hi in eqn.params["padding"]):
+        return None
+    dt = eqn.invars[0].aval.dtype
+    acc = _window_accumulation(eqn)
+    op = _WINDOW_OPS[eqn.primitive.name]
+    return [(op, (acc, acc), acc), ("select_n", (dtypes.bool_, acc, acc), acc),
+            ("convert_element_type", (dt,), acc), ("convert_element_type", (acc,), dt)]
+
+
+def _reduce_window(eqn, x):
+    import itertools
+
+    from plax import lax
+    from plax.lax import windowed
+
+    params = eqn.params
+    name = eqn.primitive.name
+    identity = {"reduce_window_sum": windowed._sum_identity,
+                "reduce_window_max": windowed._max_identity,
+                "reduce_window_min": windowed._min_identity}[name]
+    combine = {"add": lax.add, "max": lax.max, "min": lax.min}[_WINDOW_OPS[name]]
+    dt = eqn.invars[0].aval.dtype
+    acc = _window_accumulation(eqn)
+    out_shape = eqn.outvars[0].aval.shape
+    x = lax.convert_element_type(x, acc)
+    fill = np.asarray(identity(acc), acc)[()]
+    x = lax.pad(x, fill, tuple((lo, hi, bd - 1) for (lo, hi), bd in
+                               zip(params["padding"], params["base_dilation"])))
+    strides = params["window_strides"]
+    total = None
+    for offset in itertools.product(*[range(k) for k in params["window_dimensions"]]):
+        start = [o * wd for o, wd in zip(offset, params["window_dilation"])]
+        limit = [st + (n - 1) * s + 1 for st, n, s in zip(start, out_shape, strides)]
+        piece = lax.slice(x, start, limit, strides)
+        total = piece if total is None else combine(total, piece)
+    return [lax.convert_element_type(total, dt)]
+
+
+# primitive name -> (rewrite(eqn, *operands) -> outputs,
+#                    ops(eqn) -> the kernel ops it needs, or None where it does not apply)
+DECOMPOSITIONS = {
+    "dot_general": (_dot_general, _dot_general_ops),
+    "reduce_window_sum": (_reduce_window, _reduce_window_ops),
+    "reduce_window_max": (_reduce_window, _reduce_window_ops),
+    "reduce_window_min": (_reduce_window, _reduce_window_ops),
+}
 
 
 def _applies(eqn, target) -> bool:
@@ -92,8 +159,11 @@ def _applies(eqn, target) -> bool:
         return False
     if any(0 in v.aval.shape for v in eqn.outvars):
         return False  # fusion allocates empty outputs itself
-    return all(target.dtype_ok(d) for op, ins, out in entry[1](eqn) for d in ins + (out,)) and \
-        all(target.op_ok(op, ins, out) for op, ins, out in entry[1](eqn))
+    ops = entry[1](eqn)
+    if ops is None:
+        return False
+    return (all(target.dtype_ok(d) for _op, ins, out in ops for d in ins + (out,))
+            and all(target.op_ok(op, ins, out) for op, ins, out in ops))
 
 
 def decompose(closed: ClosedJaxpr, target) -> ClosedJaxpr:
