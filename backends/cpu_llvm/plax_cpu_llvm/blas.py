@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-__all__ = ["symbols", "gemm_layout", "ROW_MAJOR", "NO_TRANS", "TRANS"]
+__all__ = ["symbols", "gemm_layout", "local_thread_setter", "ROW_MAJOR", "NO_TRANS", "TRANS"]
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # the CBLAS enums
 
@@ -69,6 +69,21 @@ def symbols() -> tuple[dict, int]:
     return ({f"plax.blas.{r}": ctypes.cast(getattr(lib, pattern.format(r)),
                                            ctypes.c_void_p).value
              for r in ("sgemm", "dgemm")}, bits)
+
+
+@functools.lru_cache(maxsize=1)
+def local_thread_setter():
+    """OpenBLAS's ``openblas_set_num_threads_local(n) -> previous`` (the BLAS thread
+    count of the calling thread only), or None where numpy's BLAS has no such call."""
+    for path in _loaded_libraries():
+        try:
+            fn = getattr(ctypes.CDLL(path), "openblas_set_num_threads_local", None)
+        except OSError:
+            continue
+        if fn is not None:
+            fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+            return fn
+    return None
 
 
 def gemm_layout(lhs_shape, rhs_shape, dimension_numbers):

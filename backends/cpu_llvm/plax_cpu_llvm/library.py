@@ -24,7 +24,7 @@ import numpy as np
 from plax import dtypes
 from plax.interpreters import reference
 
-from plax_cpu_llvm import native_loops
+from plax_cpu_llvm import conv, native_loops
 
 __all__ = ["FACTORIES", "PRIMITIVES"]
 
@@ -138,5 +138,6 @@ def _scan(step, compile_jaxpr):
     return run
 
 
-FACTORIES = {"dot_general": _dot_general, "while": _while, "cond": _cond, "scan": _scan}
+FACTORIES = {"dot_general": _dot_general, "while": _while, "cond": _cond, "scan": _scan,
+             "conv_general_dilated": conv.conv_general_dilated}
 PRIMITIVES = frozenset(FACTORIES)
