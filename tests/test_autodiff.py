@@ -6,7 +6,6 @@ the rest checks API semantics, agreement between the transformations, and the
 error messages for bad input.
 """
 
-import importlib.util
 import json
 import os
 import types
@@ -19,21 +18,11 @@ from plax import lax
 from plax.autodiff import float0
 from plax.test_util import check_grads
 from plax.tree_util import tree_flatten
+from testdata import decode, load_data_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
-
-
-def _load_cases():
-    spec = importlib.util.spec_from_file_location(
-        "autodiff_cases", os.path.join(DATA, "autodiff_cases.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.CASES
-
-
-CASES = _load_cases()
+CASES = load_data_module("autodiff_cases").CASES
 with open(os.path.join(DATA, "autodiff_expected.json")) as f:
     EXPECTED = json.load(f)["cases"]
 
@@ -74,7 +63,7 @@ def test_matches_jax(name, x64):
     assert len(leaves) == len(expected)
     for leaf, want in zip(leaves, expected):
         assert list(np.shape(leaf)) == want["shape"]
-        assert_close(leaf, np.array(want["data"]).reshape(want["shape"]), tol=1e-10)
+        assert_close(leaf, decode(want), tol=1e-10)
 
 
 # ----------------------------------------------------------------------------

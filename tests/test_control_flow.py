@@ -530,7 +530,9 @@ def test_print_fori_loop_and_map():
     f = lambda x: lax.fori_loop(0, 3, lambda i, c: c * x, x)
     text = str(plax.make_jaxpr(f)(f32(2.0)))
     assert "scan[" in text and "length=3" in text and "num_carry=2" in text
-    assert "num_consts=1" in text and text.endswith("] a 0:i32[] a\n  in (c,) }")
+    assert "num_consts=1" in text and text.endswith("] a 0:i32[] a\n  in (b,) }")
+    # As in JAX, the loop counter nobody reads afterwards is printed `_`.
+    assert "    _:i32[] b:f32[] = scan[\n" in text
     text = str(plax.make_jaxpr(lambda x: lax.map(pnp.sin, x))(f32(np.ones(3))))
     assert (
         text

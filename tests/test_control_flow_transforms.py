@@ -5,7 +5,6 @@ derivatives (float64) and against values computed once with JAX
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 import types
@@ -18,26 +17,12 @@ from plax import lax
 from plax.autodiff import grad, jacfwd, jacrev, jvp, linearize, value_and_grad, vjp
 from plax.lax.control_flow import cond_p, scan_p
 from plax.test_util import check_grads
+from testdata import decode, load_data_module
 
 DATA = pathlib.Path(__file__).parent / "data"
-
-
-def _load_cases():
-    spec = importlib.util.spec_from_file_location(
-        "control_flow_cases", DATA / "control_flow_cases.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CASES = _load_cases()
+CASES = load_data_module("control_flow_cases")
 EXPECTED = json.loads((DATA / "control_flow_transforms.json").read_text())["cases"]
 L = types.SimpleNamespace(lax=lax, np=pnp, jit=plax.jit, grad=grad, vmap=plax.vmap, jvp=jvp)
-
-
-def _array(entry):
-    return np.asarray(entry["data"], dtype=entry["dtype"]).reshape(entry["shape"])
 
 
 def f64(x):
@@ -74,9 +59,9 @@ def test_matches_jax(name):
     fun, inputs = CASES.CASES[name]
     stored = EXPECTED[name]
     for given, entry in zip(inputs, stored["inputs"]):
-        np.testing.assert_array_equal(given, _array(entry))
+        np.testing.assert_array_equal(given, decode(entry))
     got = plax.tree_util.tree_leaves(fun(L, *inputs))
-    want = [_array(e) for e in stored["outputs"]]
+    want = [decode(e) for e in stored["outputs"]]
     assert len(got) == len(want)
     for g, w in zip(got, want):
         g = np.asarray(g)

@@ -51,6 +51,21 @@ def test_golden_multiple_outputs_and_literal_output():
     assert text == "{ lambda ; a:f32[3]. let  in (a, 1.0:f32[]) }"
 
 
+def test_golden_unused_outputs_print_as_underscore():
+    # The expected strings are JAX 0.10.2's make_jaxpr output for the same functions:
+    # an output nothing reads is printed `_` and takes no name.
+    sorted_keys = str(plax.make_jaxpr(lambda x: lax.sort_key_val(x, x)[0])(F32_3))
+    assert sorted_keys == (
+        "{ lambda ; a:f32[3]. let\n"
+        "    b:f32[3] _:f32[3] = sort[dimension=0 is_stable=True num_keys=1] a a\n"
+        "  in (b,) }"
+    )
+    indices = str(plax.make_jaxpr(lambda x: lax.top_k(x, 2)[1])(F32_3))
+    assert indices == "{ lambda ; a:f32[3]. let _:f32[2] b:i32[2] = top_k[axis=0 k=2] a in (b,) }"
+    dead = str(plax.make_jaxpr(lambda x: (lax.sin(x), x)[1])(F32_3))
+    assert dead == "{ lambda ; a:f32[3]. let _:f32[3] = sin a in (a,) }"
+
+
 def test_make_jaxpr_static_argnums():
     jaxpr = plax.make_jaxpr(lambda x, n: lax.mul(x, float(n)), static_argnums=1)(F32_3, 3)
     assert len(jaxpr.in_avals) == 1

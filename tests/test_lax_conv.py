@@ -14,42 +14,14 @@ import pytest
 
 import plax
 from plax import dtypes, lax
-from plax.tree_util import tree_leaves
+
+from testdata import decode, decode_padding
+from lax_testing import check
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "lax_conv_cases.json")
 with open(DATA) as _f:
     TABLE = json.load(_f)
 CASES = {case["name"]: case for case in TABLE["cases"]}
-
-
-def decode(entry) -> np.ndarray:
-    """An array stored by the generator; inf and NaN are strings such as "-nan"."""
-    dt = dtypes.dtype(entry["dtype"])
-    if dtypes.is_float(dt):
-        values = np.array([float(v) for v in entry["data"]], dtype=np.float64)
-    else:
-        values = np.asarray(entry["data"], dtype=dt)
-    return values.astype(dt).reshape(entry["shape"])
-
-
-def comparable(x) -> np.ndarray:
-    """numpy's testing helpers mishandle bfloat16 NaNs; compare bfloat16 as float32."""
-    x = np.asarray(x)
-    return x.astype(np.float32) if x.dtype == dtypes.bfloat16 else x
-
-
-def check(f, *args):
-    """Run ``f`` eagerly and under jit; both must agree exactly (values and dtypes)."""
-    eager = f(*args)
-    jitted = plax.jit(f)(*args)
-    for e, j in zip(tree_leaves(eager), tree_leaves(jitted)):
-        assert e.dtype == j.dtype and e.shape == j.shape
-        np.testing.assert_array_equal(comparable(e), comparable(j))
-    return eager
-
-
-def _padding(value):
-    return value if isinstance(value, str) else [tuple(p) for p in value]
 
 
 def _dnums(value):
@@ -70,7 +42,7 @@ def test_conv_matches_jax(name):
             x,
             y,
             case["window_strides"],
-            _padding(case["padding"]),
+            decode_padding(case["padding"]),
             lhs_dilation=case["lhs_dilation"],
             rhs_dilation=case["rhs_dilation"],
             dimension_numbers=_dnums(case["dimension_numbers"]),

@@ -13,39 +13,15 @@ import pytest
 
 import plax
 from plax import dtypes, lax
-from plax.tree_util import tree_leaves
+
+from testdata import decode, decode_padding
+from lax_testing import check, comparable
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 with open(os.path.join(DATA_DIR, "lax_reduce_window_cases.json")) as _f:
     WINDOW_CASES = {case["name"]: case for case in json.load(_f)["cases"]}
 with open(os.path.join(DATA_DIR, "lax_sort_cases.json")) as _f:
     SORT_CASES = {f"{c['kind']}_{c['name']}": c for c in json.load(_f)["cases"]}
-
-
-def decode(entry) -> np.ndarray:
-    """An array stored by the generator; inf and NaN are strings such as "-nan"."""
-    dt = dtypes.dtype(entry["dtype"])
-    if dtypes.is_float(dt):
-        values = np.array([float(v) for v in entry["data"]], dtype=np.float64)
-    else:
-        values = np.asarray(entry["data"], dtype=dt)
-    return values.astype(dt).reshape(entry["shape"])
-
-
-def comparable(x) -> np.ndarray:
-    """numpy's testing helpers mishandle bfloat16 NaNs; compare bfloat16 as float32."""
-    x = np.asarray(x)
-    return x.astype(np.float32) if x.dtype == dtypes.bfloat16 else x
-
-
-def check(f, *args):
-    """Run ``f`` eagerly and under jit; both must agree exactly (values and dtypes)."""
-    eager = f(*args)
-    jitted = plax.jit(f)(*args)
-    for e, j in zip(tree_leaves(eager), tree_leaves(jitted)):
-        assert e.dtype == j.dtype and e.shape == j.shape
-        np.testing.assert_array_equal(comparable(e), comparable(j))
-    return eager
 
 
 def assert_same(actual, expected):
@@ -58,10 +34,6 @@ def assert_same(actual, expected):
         # Zeros must carry the right sign; a NaN's sign is not specified by reductions.
         numbers = ~np.isnan(expected)
         np.testing.assert_array_equal(np.signbit(actual[numbers]), np.signbit(expected[numbers]))
-
-
-def _padding(value):
-    return value if isinstance(value, str) else [tuple(p) for p in value]
 
 
 # ----------------------------------------------------------------------------
@@ -80,6 +52,17 @@ COMPUTATIONS = {
 }
 
 
+def _window_args(case) -> tuple:
+    """A recorded case's window_dimensions, strides, padding and dilations, in order."""
+    return (
+        case["window_dimensions"],
+        case["window_strides"],
+        decode_padding(case["padding"]),
+        case["base_dilation"],
+        case["window_dilation"],
+    )
+
+
 def _identity(op, dt):
     if op == "sum":
         return np.zeros((), dt)
@@ -96,17 +79,7 @@ def test_reduce_window_primitives_match_jax(name):
     case = WINDOW_CASES[name]
     x, expected = decode(case["operand"]), decode(case["expected"])
     wrapper = WRAPPERS[case["op"]]
-    out = check(
-        lambda a: wrapper(
-            a,
-            case["window_dimensions"],
-            case["window_strides"],
-            _padding(case["padding"]),
-            case["base_dilation"],
-            case["window_dilation"],
-        ),
-        x,
-    )
+    out = check(lambda a: wrapper(a, *_window_args(case)), x)
     assert_same(out, expected)
 
 
@@ -118,19 +91,7 @@ def test_reduce_window_general_matches_jax(name):
         pytest.skip(f"lax.{case['op']} is not defined yet")
     x, expected = decode(case["operand"]), decode(case["expected"])
     init = _identity(case["op"], x.dtype)
-    out = check(
-        lambda a: lax.reduce_window(
-            a,
-            init,
-            computation,
-            case["window_dimensions"],
-            case["window_strides"],
-            _padding(case["padding"]),
-            case["base_dilation"],
-            case["window_dilation"],
-        ),
-        x,
-    )
+    out = check(lambda a: lax.reduce_window(a, init, computation, *_window_args(case)), x)
     assert_same(out, expected)
 
 

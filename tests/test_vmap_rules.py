@@ -328,8 +328,9 @@ def test_batching_rule(row, in_axes):
 def _lax_primitives():
     from plax import core
 
-    modules = [lax.elementwise, lax.transcendental, lax.convert, lax.shapes, lax.indexing,
-               lax.reductions, lax.linalg, lax.convolution, lax.windowed, lax.sorting]
+    modules = [lax.elementwise, lax.comparisons, lax.bitwise, lax.transcendental, lax.convert,
+               lax.shapes, lax.indexing, lax.reductions, lax.linalg, lax.convolution,
+               lax.windowed, lax.sorting]
     prims = {}
     for module in modules:
         for value in vars(module).values():

@@ -88,6 +88,19 @@ def _check_argnums(argnums, nargs: int) -> tuple[int, ...]:
     return tuple(i % nargs for i in nums)
 
 
+def _diff_args(args: tuple, argnums, holomorphic: bool, name: str) -> tuple[tuple[int, ...], tuple]:
+    """The positions (non-negative) and values of the arguments ``argnums`` names."""
+    nums = _check_argnums(argnums, len(args))
+    dyn_args = tuple(args[i] for i in nums)
+    _check_holomorphic(holomorphic, dyn_args, name)
+    return nums, dyn_args
+
+
+def _for_argnums(tree, argnums):
+    """A result per differentiated argument: the only one for an int ``argnums``."""
+    return tree[0] if isinstance(argnums, (int, np.integer)) else tree
+
+
 def _partial_on(fun: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> Callable:
     """``fun`` as a function of the positional arguments ``nums`` only."""
 
@@ -315,6 +328,18 @@ def _check_grad_inputs(dyn_args, name: str, allow_int: bool) -> None:
             )
 
 
+def _vjp_on_argnums(fun, args, kwargs, argnums, has_aux, holomorphic, allow_int, name: str):
+    """``vjp`` of ``fun`` with respect to ``args[argnums]``, after grad's input checks:
+    ``(out, pullback, aux)``, aux None without ``has_aux``."""
+    nums, dyn_args = _diff_args(args, argnums, holomorphic, name)
+    _check_grad_inputs(dyn_args, name, allow_int)
+    f_partial = _partial_on(fun, args, kwargs, nums)
+    if has_aux:
+        return vjp(f_partial, *dyn_args, has_aux=True)
+    out, pullback = vjp(f_partial, *dyn_args)
+    return out, pullback, None
+
+
 def _check_holomorphic(holomorphic: bool, dyn_args, name: str) -> None:
     if not holomorphic:
         return
@@ -359,18 +384,11 @@ def value_and_grad(
 
     @functools.wraps(fun, updated=())  # not __dict__: a jitted fun keeps its cache
     def value_and_grad_f(*args, **kwargs):
-        nums = _check_argnums(argnums, len(args))
-        dyn_args = tuple(args[i] for i in nums)
-        _check_holomorphic(holomorphic, dyn_args, "grad")
-        _check_grad_inputs(dyn_args, "grad", allow_int)
-        f_partial = _partial_on(fun, args, kwargs, nums)
-        if has_aux:
-            out, vjp_fun, aux = vjp(f_partial, *dyn_args, has_aux=True)
-        else:
-            out, vjp_fun = vjp(f_partial, *dyn_args)
+        out, vjp_fun, aux = _vjp_on_argnums(
+            fun, args, kwargs, argnums, has_aux, holomorphic, allow_int, "grad"
+        )
         _check_scalar_output(out)
-        g = vjp_fun(_one(core.get_aval(out)))
-        g = g[0] if isinstance(argnums, (int, np.integer)) else g
+        g = _for_argnums(vjp_fun(_one(core.get_aval(out))), argnums)
         return ((out, aux), g) if has_aux else (out, g)
 
     return value_and_grad_f
@@ -461,9 +479,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     _argnums_tuple(argnums)
 
     def jacfun(*args, **kwargs):
-        nums = _check_argnums(argnums, len(args))
-        dyn_args = tuple(args[i] for i in nums)
-        _check_holomorphic(holomorphic, dyn_args, "jacfwd")
+        nums, dyn_args = _diff_args(args, argnums, holomorphic, "jacfwd")
         flat_in, in_tree = tree_flatten(dyn_args)
         in_avals = [_aval_or_error(x, "jacfwd") for x in flat_in]
         for aval in in_avals:
@@ -487,7 +503,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             return out_t, out
 
         out_t, rest = vmap(push, out_axes=(0, None))(*basis)
-        jac = tree_map(lambda t: _jac_from_forward(t, in_avals, in_tree, nums, argnums), out_t)
+        jac = tree_map(lambda t: _jac_from_forward(t, in_avals, in_tree, argnums), out_t)
         if has_aux:
             return jac, rest[1]
         return jac
@@ -495,15 +511,14 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     return jacfun
 
 
-def _jac_from_forward(batched, in_avals, in_tree, nums, argnums):
+def _jac_from_forward(batched, in_avals, in_tree, argnums):
     out_shape = core.get_aval(batched).shape[1:]
     sizes = [a.size for a in in_avals]
     blocks = [
         _jac_reshape(part, out_shape, aval.shape, batch_first=True)
         for part, aval in zip(_split_rows(batched, sizes, 0), in_avals)
     ]
-    tree = tree_unflatten(in_tree, blocks)
-    return tree[0] if isinstance(argnums, (int, np.integer)) else tree
+    return _for_argnums(tree_unflatten(in_tree, blocks), argnums)
 
 
 def jacrev(
@@ -520,15 +535,9 @@ def jacrev(
     _argnums_tuple(argnums)
 
     def jacfun(*args, **kwargs):
-        nums = _check_argnums(argnums, len(args))
-        dyn_args = tuple(args[i] for i in nums)
-        _check_holomorphic(holomorphic, dyn_args, "jacrev")
-        _check_grad_inputs(dyn_args, "jacrev", allow_int)
-        f_partial = _partial_on(fun, args, kwargs, nums)
-        if has_aux:
-            out, pullback, aux = vjp(f_partial, *dyn_args, has_aux=True)
-        else:
-            out, pullback = vjp(f_partial, *dyn_args)
+        out, pullback, aux = _vjp_on_argnums(
+            fun, args, kwargs, argnums, has_aux, holomorphic, allow_int, "jacrev"
+        )
         flat_out, out_tree = tree_flatten(out)
         out_avals = [core.get_aval(y) for y in flat_out]
         basis, _ = _std_basis(out_avals)
@@ -547,8 +556,7 @@ def jacrev(
                 per_out[k].append(_jac_reshape(part, aval.shape, in_shape, batch_first=False))
         blocks = []
         for parts in per_out:
-            tree = tree_unflatten(ct_tree, parts)
-            blocks.append(tree[0] if isinstance(argnums, (int, np.integer)) else tree)
+            blocks.append(_for_argnums(tree_unflatten(ct_tree, parts), argnums))
         jac = tree_unflatten(out_tree, blocks)
         return (jac, aux) if has_aux else jac
 

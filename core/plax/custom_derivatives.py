@@ -32,7 +32,7 @@ from plax.abstract import ShapedArray
 from plax.api import jit_p
 from plax.interpreters import ad, batching
 from plax.interpreters import jvp as ad_jvp
-from plax.interpreters.jvp import Zero, eval_jaxpr, jvp_jaxpr, jvp_rules
+from plax.interpreters.jvp import Zero, eval_jaxpr, jvp_rules
 from plax.interpreters.partial_eval import convert_constvars_to_invars, trace_to_jaxpr
 from plax.interpreters.reference import eval_closed_jaxpr, impl_rules
 from plax.interpreters.transpose import is_undefined_primal, transpose_rules
@@ -97,13 +97,66 @@ def _call_impl(*args, **params):
     return eval_closed_jaxpr(jaxpr, args)
 
 
-def _batch_via_vmap(fun: Callable, args, dims):
-    """Run ``fun`` (flat arrays in, flat list out) under vmap; outputs batched at 0."""
-    from plax.vmap_api import vmap
+class _StagedCall:
+    """One call of a custom function under a transformation: where its
+    non-differentiated arguments go back (``static``, (position, value) pairs) and
+    the pytree structures of the differentiated arguments and of the result."""
 
-    size = batching.axis_size_of(args, dims)
-    outs = vmap(lambda *xs: list(fun(*xs)), in_axes=tuple(dims), axis_size=size)(*args)
-    return list(outs), [0] * len(outs)
+    def __init__(self, static: list, in_tree, num_args: int):
+        self.static = static
+        self.in_tree = in_tree
+        self.num_args = num_args
+        self.out_tree = None
+
+    @property
+    def nondiff_values(self) -> list:
+        return [value for _, value in self.static]
+
+    def full_args(self, flat_args) -> list:
+        """Every argument, from the flat differentiated ones."""
+        full = list(tree_unflatten(self.in_tree, flat_args))
+        for i, value in self.static:
+            full.insert(i, value)
+        return full
+
+
+class _CustomFunction:
+    """What ``custom_jvp`` and ``custom_vjp`` share: outside any transformation a call
+    runs the function; otherwise the function is staged as a jaxpr of its flat
+    differentiated arguments and the subclass's ``_bind`` binds it with the rule."""
+
+    def __init__(self, fun: Callable, nondiff_argnums=()):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else functools.partial(self, instance)
+
+    def _check_rule(self) -> None:
+        raise NotImplementedError
+
+    def _bind(self, call: _StagedCall, closed: ClosedJaxpr, lifted: list, flat: list) -> list:
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        self._check_rule()
+        args = _resolve_kwargs(self.fun, args, kwargs)
+        nondiff = {i % len(args) for i in self.nondiff_argnums}
+        static = [(i, a) for i, a in enumerate(args) if i in nondiff]
+        diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
+        flat, in_tree = tree_flatten(diff_args)
+        if _is_top_level(flat):
+            return self.fun(*args)
+        call = _StagedCall(static, in_tree, len(diff_args))
+
+        def flat_fun(*flat_args):
+            out_flat, call.out_tree = tree_flatten(self.fun(*call.full_args(flat_args)))
+            return out_flat
+
+        closed, lifted = _stage(flat_fun, flat)
+        outs = self._bind(call, closed, lifted, flat)
+        return tree_unflatten(call.out_tree, outs)
 
 
 # ----------------------------------------------------------------------------
@@ -170,7 +223,7 @@ def _float0(x):
     return np.zeros(core.get_aval(x).shape, float0)
 
 
-class custom_jvp:
+class custom_jvp(_CustomFunction):
     """A function with a custom JVP rule (``defjvp``) or per-argument rules (``defjvps``).
 
     ``nondiff_argnums`` name positional arguments that are not differentiated
@@ -179,14 +232,9 @@ class custom_jvp:
     """
 
     def __init__(self, fun: Callable, nondiff_argnums=(), symbolic_zeros: bool = False):
-        functools.update_wrapper(self, fun, updated=())
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.jvp = None
         self.symbolic_zeros = symbolic_zeros
-
-    def __get__(self, instance, owner=None):
-        return self if instance is None else functools.partial(self, instance)
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
         """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``."""
@@ -212,44 +260,22 @@ class custom_jvp:
 
         self.defjvp(jvp)
 
-    def __call__(self, *args, **kwargs):
-        name = _fun_name(self.fun)
+    def _check_rule(self) -> None:
         if self.jvp is None:
+            name = _fun_name(self.fun)
             raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
-        args = _resolve_kwargs(self.fun, args, kwargs)
-        nondiff = {i % len(args) for i in self.nondiff_argnums}
-        static = [(i, a) for i, a in enumerate(args) if i in nondiff]
-        diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
-        flat, in_tree = tree_flatten(diff_args)
-        if _is_top_level(flat):
-            return self.fun(*args)
 
-        def merge(diff):
-            full = list(diff)
-            for i, value in static:
-                full.insert(i, value)
-            return full
-
-        out_tree_box = []
-
-        def flat_fun(*flat_args):
-            out = self.fun(*merge(tree_unflatten(in_tree, flat_args)))
-            out_flat, out_tree = tree_flatten(out)
-            out_tree_box.append(out_tree)
-            return out_flat
-
-        closed, lifted = _stage(flat_fun, flat)
-        out_tree = out_tree_box[0]
+    def _bind(self, call: _StagedCall, closed: ClosedJaxpr, lifted: list, flat: list) -> list:
+        name = _fun_name(self.fun)
         user_jvp = self.jvp
 
         def flat_jvp(primals_flat, tangents_flat):
-            primals = tree_unflatten(in_tree, primals_flat)
-            tangents = tree_unflatten(in_tree, tangents_flat)
-            nondiff_values = [value for _, value in static]
-            result = user_jvp(*nondiff_values, primals, tangents)
-            return _check_jvp_result(result, out_tree, user_jvp, name)
+            primals = tree_unflatten(call.in_tree, primals_flat)
+            tangents = tree_unflatten(call.in_tree, tangents_flat)
+            result = user_jvp(*call.nondiff_values, primals, tangents)
+            return _check_jvp_result(result, call.out_tree, user_jvp, name)
 
-        outs = custom_jvp_call_p.bind(
+        return custom_jvp_call_p.bind(
             *lifted,
             *flat,
             call_jaxpr=closed,
@@ -257,7 +283,6 @@ class custom_jvp:
             num_consts=len(lifted),
             symbolic_zeros=self.symbolic_zeros,
         )
-        return tree_unflatten(out_tree, outs)
 
 
 def _add(x, y):
@@ -377,7 +402,7 @@ jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
 batching.batch_rules[custom_vjp_call_p] = _custom_vjp_call_batch
 
 
-class custom_vjp:
+class custom_vjp(_CustomFunction):
     """A function with a custom VJP: ``defvjp(fwd, bwd)``.
 
     ``fwd(*args) -> (out, residuals)``; ``bwd(residuals, cotangent_out)`` returns a
@@ -387,54 +412,28 @@ class custom_vjp:
     """
 
     def __init__(self, fun: Callable, nondiff_argnums=()):
-        functools.update_wrapper(self, fun, updated=())
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.fwd = None
         self.bwd = None
-
-    def __get__(self, instance, owner=None):
-        return self if instance is None else functools.partial(self, instance)
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
         self.fwd = fwd
         self.bwd = bwd
 
-    def __call__(self, *args, **kwargs):
-        name = _fun_name(self.fun)
+    def _check_rule(self) -> None:
         if self.fwd is None:
+            name = _fun_name(self.fun)
             raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
-        args = _resolve_kwargs(self.fun, args, kwargs)
-        nondiff = {i % len(args) for i in self.nondiff_argnums}
-        static = [(i, a) for i, a in enumerate(args) if i in nondiff]
-        diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
-        flat, in_tree = tree_flatten(diff_args)
-        if _is_top_level(flat):
-            return self.fun(*args)
 
-        def merge(diff):
-            full = list(diff)
-            for i, value in static:
-                full.insert(i, value)
-            return full
-
-        out_tree_box = []
-
-        def flat_fun(*flat_args):
-            out = self.fun(*merge(tree_unflatten(in_tree, flat_args)))
-            out_flat, out_tree = tree_flatten(out)
-            out_tree_box.append(out_tree)
-            return out_flat
-
-        closed, lifted = _stage(flat_fun, flat)
-        out_tree = out_tree_box[0]
+    def _bind(self, call: _StagedCall, closed: ClosedJaxpr, lifted: list, flat: list) -> list:
+        name = _fun_name(self.fun)
+        out_tree = call.out_tree
         fwd, bwd = self.fwd, self.bwd
-        nondiff_values = [value for _, value in static]
         in_avals = [core.get_aval(x) for x in flat]
         res_tree_box = []
 
         def flat_fwd(*primals_flat):
-            result = fwd(*merge(tree_unflatten(in_tree, primals_flat)))
+            result = fwd(*call.full_args(primals_flat))
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError(
                     f"Custom VJP fwd rule {_fun_name(fwd)} for function {name} must produce a "
@@ -459,10 +458,10 @@ class custom_vjp:
         def flat_bwd(res_flat, cts_flat):
             res = tree_unflatten(res_tree_box[-1], res_flat)
             cts = tree_unflatten(out_tree, cts_flat)
-            result = bwd(*nondiff_values, res, cts)
-            return _check_bwd_result(result, in_tree, in_avals, len(diff_args))
+            result = bwd(*call.nondiff_values, res, cts)
+            return _check_bwd_result(result, call.in_tree, in_avals, call.num_args)
 
-        outs = custom_vjp_call_p.bind(
+        return custom_vjp_call_p.bind(
             *lifted,
             *flat,
             call_jaxpr=closed,
@@ -470,7 +469,6 @@ class custom_vjp:
             bwd=flat_bwd,
             num_consts=len(lifted),
         )
-        return tree_unflatten(out_tree, outs)
 
 
 def _check_bwd_result(result, in_tree, in_avals, nargs: int) -> list:
@@ -529,19 +527,11 @@ def _check_bwd_result(result, in_tree, in_avals, nargs: int) -> list:
 
 
 def _checkpoint_jvp(primals, tangents, *, jaxpr, prevent_cse, policy):
-    nonzeros = [
-        not isinstance(t, Zero) and ad_jvp.is_differentiable(a)
-        for t, a in zip(tangents, jaxpr.in_avals)
-    ]
-    jvp_closed, out_nonzeros = jvp_jaxpr(jaxpr, nonzeros, instantiate=False)
-    jvp_closed, lifted = convert_constvars_to_invars(passes.simplify(jvp_closed))
-    dense = [t for t, nz in zip(tangents, nonzeros) if nz]
-    outs = checkpoint_p.bind(
-        *lifted, *primals, *dense, jaxpr=jvp_closed, prevent_cse=prevent_cse, policy=policy
-    )
-    n = len(jaxpr.out_avals)
-    rest = iter(outs[n:])
-    return outs[:n], [next(rest) if nz else Zero(a) for a, nz in zip(jaxpr.out_avals, out_nonzeros)]
+    def bind(jvp_closed, *operands):
+        params = {"jaxpr": jvp_closed, "prevent_cse": prevent_cse, "policy": policy}
+        return checkpoint_p.bind(*operands, **params)
+
+    return ad_jvp.call_jvp(jaxpr, primals, tangents, bind)
 
 
 def _checkpoint_partial_eval(eqn: JaxprEqn, unknowns):

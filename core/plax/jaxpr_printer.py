@@ -39,6 +39,10 @@ class _Names:
     def binder(self, v: Var) -> str:
         return f"{self(v)}:{v.aval.str_short()}"
 
+    def result(self, v: Var, used: set) -> str:
+        """An equation's output; as in JAX, one that nothing reads is ``_`` (no name)."""
+        return self.binder(v) if v in used else f"_:{v.aval.str_short()}"
+
 
 def _literal_text(val: np.ndarray) -> str:
     return str(val[()]) if val.ndim == 0 else np.array2string(val, separator=", ")
@@ -69,10 +73,10 @@ def _has_subjaxpr(value) -> bool:
     return isinstance(value, tuple) and any(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value)
 
 
-def _eqn_text(eqn, names: _Names, indent: int) -> str:
+def _eqn_text(eqn, names: _Names, indent: int, used: set) -> str:
     # Operands are named before results, so names follow definition order.
     operands = " ".join(names(v) for v in eqn.invars)
-    results = " ".join(names.binder(v) for v in eqn.outvars) or "_"
+    results = " ".join(names.result(v, used) for v in eqn.outvars) or "_"
     params = sorted(eqn.params.items())
     head = f"{results} = {eqn.primitive.name}"
     if any(_has_subjaxpr(v) for _, v in params):
@@ -84,10 +88,17 @@ def _eqn_text(eqn, names: _Names, indent: int) -> str:
     return f"{head} {operands}".rstrip()
 
 
+def _used_vars(jaxpr: Jaxpr) -> set:
+    """The variables an equation or the outputs of ``jaxpr`` read."""
+    atoms = [a for e in jaxpr.eqns for a in e.invars] + list(jaxpr.outvars)
+    return {a for a in atoms if isinstance(a, Var)}
+
+
 def _jaxpr_text(jaxpr: Jaxpr, names: _Names, indent: int) -> str:
     consts = " ".join(names.binder(v) for v in jaxpr.constvars)
     ins = " ".join(names.binder(v) for v in jaxpr.invars)
-    eqn_texts = [_eqn_text(e, names, indent + 4) for e in jaxpr.eqns]
+    used = _used_vars(jaxpr)
+    eqn_texts = [_eqn_text(e, names, indent + 4, used) for e in jaxpr.eqns]
     outs = ", ".join(names(v) for v in jaxpr.outvars)
     outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
     head = f"{{ lambda {consts}; {ins}. let"

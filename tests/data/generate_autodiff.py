@@ -10,9 +10,9 @@ pytree leaves {"dtype", "shape", "data" (flat list)}. The inputs are not
 stored: ``autodiff_cases.py`` builds them from a fixed seed.
 """
 
-import importlib.util
 import json
 import os
+import sys
 import types
 
 import jax
@@ -20,24 +20,11 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _load_cases():
-    spec = importlib.util.spec_from_file_location(
-        "autodiff_cases", os.path.join(HERE, "autodiff_cases.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.CASES
-
-
-def _array(x):
-    x = np.asarray(x)
-    return {"dtype": x.dtype.name, "shape": list(x.shape), "data": x.ravel().tolist()}
+sys.path.insert(0, os.path.dirname(HERE))  # tests/, for testdata (plax-free)
+from testdata import encode, load_data_module
 
 
 def main():
@@ -59,10 +46,10 @@ def main():
         stop_gradient=jax.lax.stop_gradient,
     )
     out = {"jax_version": jax.__version__, "cases": {}}
-    for name, (fn, args) in _load_cases().items():
+    for name, (fn, args) in load_data_module("autodiff_cases").CASES.items():
         result = fn(L, *args)
         leaves, tree = jax.tree_util.tree_flatten(result)
-        out["cases"][name] = {"tree": str(tree), "outputs": [_array(x) for x in leaves]}
+        out["cases"][name] = {"tree": str(tree), "outputs": [encode(x) for x in leaves]}
     path = os.path.join(HERE, "autodiff_expected.json")
     with open(path, "w") as f:
         json.dump(out, f)

@@ -9,31 +9,18 @@ Writes ``control_flow_transforms.json`` next to this file: for each case of
 as {"dtype", "shape", "data" (flat list)}.
 """
 
-import importlib.util
 import json
 import os
+import sys
 import types
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _load_cases():
-    spec = importlib.util.spec_from_file_location(
-        "control_flow_cases", os.path.join(HERE, "control_flow_cases.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.CASES
-
-
-def _array(x):
-    x = np.asarray(x)
-    return {"dtype": x.dtype.name, "shape": list(x.shape), "data": x.ravel().tolist()}
+sys.path.insert(0, os.path.dirname(HERE))  # tests/, for testdata (plax-free)
+from testdata import encode, load_data_module
 
 
 def main():
@@ -41,12 +28,12 @@ def main():
         lax=lax, np=jnp, jit=jax.jit, grad=jax.grad, vmap=jax.vmap, jvp=jax.jvp
     )
     out = {}
-    for name, (fun, inputs) in _load_cases().items():
+    for name, (fun, inputs) in load_data_module("control_flow_cases").CASES.items():
         result = fun(L, *inputs)
         leaves = jax.tree_util.tree_leaves(result)
         out[name] = {
-            "inputs": [_array(x) for x in inputs],
-            "outputs": [_array(x) for x in leaves],
+            "inputs": [encode(x) for x in inputs],
+            "outputs": [encode(x) for x in leaves],
         }
     path = os.path.join(HERE, "control_flow_transforms.json")
     with open(path, "w") as f:

@@ -18,6 +18,7 @@ NaN entries are the strings "inf", "-inf", "nan", "-nan".
 
 import json
 import os
+import sys
 
 import jax
 import ml_dtypes
@@ -25,6 +26,9 @@ import numpy as np
 from jax import lax
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/, for testdata (plax-free)
+from testdata import encode
+
 DTYPES = {
     "bool": np.bool_,
     "int8": np.int8,
@@ -37,27 +41,6 @@ DTYPES = {
     "float16": np.float16,
     "float32": np.float32,
 }
-
-
-def _float_entry(v):
-    """Finite floats as numbers; inf and NaN as strings that keep their sign (JSON has
-    neither, and a NaN's sign matters to top_k)."""
-    if np.isfinite(v):
-        return float(v)
-    if np.isnan(v):
-        return "-nan" if np.signbit(v) else "nan"
-    return "-inf" if v < 0 else "inf"
-
-
-def encode(x) -> dict:
-    x = np.asarray(x)
-    if x.dtype == np.bool_:
-        data = [bool(v) for v in x.ravel()]
-    elif np.issubdtype(x.dtype, np.integer):
-        data = [int(v) for v in x.ravel()]
-    else:
-        data = [_float_entry(v) for v in x.ravel().astype(np.float64)]
-    return {"dtype": str(x.dtype), "shape": list(x.shape), "data": data}
 
 
 def sample(rng, shape, dtype, low=-3, high=3):

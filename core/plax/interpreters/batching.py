@@ -29,6 +29,7 @@ import numpy as np
 
 from plax import core
 from plax.abstract import ShapedArray
+from plax.interpreters.jvp import eval_jaxpr_parts
 from plax.jaxpr import ClosedJaxpr, Jaxpr, Literal
 
 batch_rules: dict[object, Callable] = {}
@@ -257,28 +258,14 @@ class OutAxisError(ValueError):
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, args: Sequence) -> list:
     """Evaluate ``jaxpr`` by binding each equation's primitive, so that whatever traces
-    are running (batching, JVP, staging) see the operations."""
-    env: dict = {}
-
-    def read(atom):
-        if isinstance(atom, Literal):
-            return literal_value(atom)
-        return env[atom]
-
-    for var, val in zip(jaxpr.constvars, consts):
-        env[var] = val
-    for var, val in zip(jaxpr.invars, args):
-        env[var] = val
-    for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*[read(a) for a in eqn.invars], **eqn.params)
-        outs = outs if eqn.primitive.multiple_results else [outs]
-        for var, val in zip(eqn.outvars, outs):
-            env[var] = val
-    return [read(a) for a in jaxpr.outvars]
+    are running (batching, JVP, staging) see the operations; literals keep their exact
+    type (``literal_value``)."""
+    return eval_jaxpr_parts(jaxpr, consts, args, literal=literal_value)
 
 
 def literal_value(atom: Literal):
-    """A literal as a value of exactly its type (a weak literal stays weak)."""
+    """A literal as a value of exactly its type (a weak literal stays weak, whatever its
+    dtype: the JVP evaluator keeps only default-dtype weak literals weak)."""
     scalar = atom.val[()]
     if not atom.aval.weak_type:
         return scalar

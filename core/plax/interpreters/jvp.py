@@ -13,7 +13,8 @@ values never have tangents (JAX's float0): the trace replaces their tangents by
 ``Zero``, and a primitive whose outputs are all integer or bool needs no rule.
 
 The lax modules fill ``jvp_rules`` next to each primitive, mostly through the
-helpers at the bottom (``defjvp``, ``defjvp2``, ``linear_jvp``, ``zero_jvp``).
+helpers at the bottom (``defjvp``, ``defjvp2``, ``linear_jvp``,
+``bilinear_jvp``, ``zero_jvp``; ``call_jvp`` for call primitives).
 This module never imports ``plax.lax`` at import time (the arrows point from
 lax to here); the few lax operations the helpers need are imported on use.
 """
@@ -181,11 +182,13 @@ def eval_jaxpr(closed, args) -> list:
     return eval_jaxpr_parts(jaxpr, consts, args)
 
 
-def eval_jaxpr_parts(jaxpr: Jaxpr, consts, args) -> list:
+def eval_jaxpr_parts(jaxpr: Jaxpr, consts, args, literal: Callable = _literal_value) -> list:
+    """``eval_jaxpr`` on the parts of a closed jaxpr; ``literal`` turns each Literal
+    into the value bound in its place."""
     env: dict = {}
 
     def read(atom):
-        return _literal_value(atom) if isinstance(atom, Literal) else env[atom]
+        return literal(atom) if isinstance(atom, Literal) else env[atom]
 
     for var, val in zip(jaxpr.constvars, consts):
         env[var] = val
@@ -267,6 +270,29 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool], instantiate) -> tup
     return jvp_closed, out_nonzeros
 
 
+def call_jvp(closed: ClosedJaxpr, primals, tangents, bind: Callable) -> tuple[list, list]:
+    """The JVP rule of a call primitive holding ``closed`` (``jit``, ``checkpoint``): the
+    primitive applied to the JVP of its jaxpr. ``bind(jvp_closed, *operands)`` binds it
+    with the new jaxpr; the operands are its lifted consts, the primals and the tangents
+    that are not symbolic zeros."""
+    from plax import passes
+    from plax.interpreters.partial_eval import convert_constvars_to_invars
+
+    nonzeros = [
+        not isinstance(t, Zero) and is_differentiable(a) for t, a in zip(tangents, closed.in_avals)
+    ]
+    jvp_closed, out_nonzeros = jvp_jaxpr(closed, nonzeros, instantiate=False)
+    jvp_closed, lifted = convert_constvars_to_invars(passes.simplify(jvp_closed))
+    dense = [t for t, nz in zip(tangents, nonzeros) if nz]
+    outs = bind(jvp_closed, *lifted, *primals, *dense)
+    n = len(closed.out_avals)
+    tangent_outs = iter(outs[n:])
+    tangents_out = [
+        next(tangent_outs) if nz else Zero(a) for a, nz in zip(closed.out_avals, out_nonzeros)
+    ]
+    return outs[:n], tangents_out
+
+
 # ----------------------------------------------------------------------------
 # Helpers for the lax modules' rules.
 
@@ -311,6 +337,23 @@ def linear_jvp(primitive) -> Callable:
         outs = _bind_list(primitive, primals, params)
         dense = [instantiate(t) for t in tangents]
         return outs, _bind_list(primitive, dense, params)
+
+    return rule
+
+
+def bilinear_jvp(primitive) -> Callable:
+    """The JVP of a primitive linear in each of its two operands (dot_general, conv):
+    d(x * y) = dx * y + x * dy."""
+
+    def rule(primals, tangents, **params):
+        (x, y), (tx, ty) = primals, tangents
+        out = primitive.bind(x, y, **params)
+        t_out = Zero(core.get_aval(out))
+        if not isinstance(tx, Zero):
+            t_out = add_tangents(t_out, primitive.bind(tx, y, **params))
+        if not isinstance(ty, Zero):
+            t_out = add_tangents(t_out, primitive.bind(x, ty, **params))
+        return [out], [t_out]
 
     return rule
 

@@ -6,6 +6,8 @@ in ``__all__``; a primitive's rules all sit next to it.
 
 from plax.lax.base import canonicalize_axis  # noqa: F401
 from plax.lax.convert import *  # noqa: F401,F403
+from plax.lax.comparisons import *  # noqa: F401,F403
+from plax.lax.bitwise import *  # noqa: F401,F403
 from plax.lax.elementwise import *  # noqa: F401,F403
 from plax.lax.transcendental import *  # noqa: F401,F403
 from plax.lax.shapes import *  # noqa: F401,F403

@@ -117,12 +117,18 @@ def static_ints(values, what: str) -> tuple[int, ...]:
 # Elementwise family factories.
 
 
-def _unop_rule(name: str, allowed, result_dtype):
-    def rule(x: ShapedArray, **params):
-        check_dtype(name, x, allowed)
-        out_dtype = x.dtype if result_dtype is None else result_dtype
-        weak = x.weak_type if result_dtype is None else False
-        return [ShapedArray(x.shape, out_dtype, weak)]
+def _naryop_rule(name: str, allowed, result_dtype, weak_result: bool = False):
+    """The shape/dtype rule of an elementwise primitive with any number of operands."""
+
+    def rule(*avals: ShapedArray, **params):
+        for aval in avals:
+            check_dtype(name, aval, allowed)
+        check_same_dtypes(name, *avals)
+        check_same_shapes(name, *avals)
+        out_dtype = avals[0].dtype if result_dtype is None else result_dtype
+        # A result of a fixed dtype is strongly typed unless ``weak_result`` says otherwise.
+        weak = (result_dtype is None or weak_result) and all(a.weak_type for a in avals)
+        return [ShapedArray(avals[0].shape, out_dtype, weak)]
 
     return rule
 
@@ -130,22 +136,9 @@ def _unop_rule(name: str, allowed, result_dtype):
 def unop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
     """An elementwise one-operand primitive with its shape/dtype rule."""
     p = core.Primitive(name)
-    core.abstract_eval_rules[p] = _unop_rule(name, allowed, result_dtype)
+    core.abstract_eval_rules[p] = _naryop_rule(name, allowed, result_dtype)
     batching.defvectorized(p)
     return p
-
-
-def _naryop_rule(name: str, allowed, result_dtype):
-    def rule(*avals: ShapedArray, **params):
-        for aval in avals:
-            check_dtype(name, aval, allowed)
-        check_same_dtypes(name, *avals)
-        check_same_shapes(name, *avals)
-        out_dtype = avals[0].dtype if result_dtype is None else result_dtype
-        weak = all(a.weak_type for a in avals) if result_dtype is None else False
-        return [ShapedArray(avals[0].shape, out_dtype, weak)]
-
-    return rule
 
 
 def binop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
@@ -157,9 +150,32 @@ def binop(name: str, allowed=NUMERIC, result_dtype=None) -> core.Primitive:
     return p
 
 
+def named_naryop(prim_name: str, api_name: str, allowed, bool_result: bool = False):
+    """An elementwise primitive whose errors name the public function (``lax.bitwise_and``
+    binds ``and``). The result is weak only when every operand is weak; unlike
+    ``unop``/``binop`` this holds for bool results too, as in JAX (``lax.eq(1.0, 2.0)``
+    is a weak bool)."""
+    p = core.Primitive(prim_name)
+    result_dtype = dtypes.bool_ if bool_result else None
+    core.abstract_eval_rules[p] = _naryop_rule(api_name, allowed, result_dtype, weak_result=True)
+    batching.defbroadcasting(p)
+    return p
+
+
+def predicate(name: str, allowed) -> core.Primitive:
+    """An elementwise primitive with bool results (comparisons, ``is_finite``)."""
+    return named_naryop(name, name, allowed, bool_result=True)
+
+
 def defimpl(p: core.Primitive, fn: Callable) -> None:
     """Reference implementation from a numpy function of the operands."""
     impl_rules[p] = lambda *args, **params: [fn(*args, **params)]
+
+
+def unsigned_view(x: np.ndarray) -> np.ndarray:
+    """The bits of an integer array as the unsigned type of the same width."""
+    x = np.asarray(x)
+    return x.view(np.dtype(f"u{x.dtype.itemsize}"))
 
 
 # ----------------------------------------------------------------------------
@@ -168,6 +184,13 @@ def defimpl(p: core.Primitive, fn: Callable) -> None:
 
 def shape_of(x) -> tuple[int, ...]:
     return core.get_aval(x).shape
+
+
+def bind_binary(p: core.Primitive, x, y, name: str | None = None):
+    """Bind a two-operand elementwise primitive after broadcasting as ``jax.lax`` does;
+    errors name ``name`` (the public function), or the primitive."""
+    x, y = broadcast_operands(name or p.name, x, y)
+    return p.bind(x, y)
 
 
 def broadcast_operands(name: str, *args) -> list:

@@ -22,7 +22,7 @@ import numpy as np
 from plax import core, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import batching
-from plax.interpreters.jvp import Zero, add_tangents, jvp_rules
+from plax.interpreters.jvp import bilinear_jvp, jvp_rules
 from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import static_int, static_ints
@@ -206,6 +206,25 @@ def window_output_size(padded: int, window: int, stride: int) -> int:
     return 0 if padded < window else (padded - window) // stride + 1
 
 
+def cotangent_padding(
+    size: int,
+    window: int,
+    out_size: int,
+    low: int,
+    stride: int,
+    base_dilation: int,
+    window_dilation: int,
+) -> tuple[int, int]:
+    """``(before, after)`` padding for the transpose of a windowed operation along one
+    axis: the output cotangent, spread out by ``stride``, padded so that sliding the
+    (flipped) window over it gives one value per element of the (dilated) input."""
+    k_dilated = dilate_size(window, window_dilation)
+    before = k_dilated - low - 1
+    spread = dilate_size(out_size, stride)
+    after = dilate_size(size, base_dilation) + k_dilated - 1 - spread - before
+    return before, after
+
+
 # ----------------------------------------------------------------------------
 # Numpy helpers shared by the reference rules (convolution and reduce_window).
 
@@ -345,10 +364,11 @@ def _conv_shape(
     features = lhs.shape[lhs_spec[1]]
     out_features = rhs.shape[rhs_spec[0]]
     in_features = rhs.shape[rhs_spec[1]]
-    for count, what in (
+    group_counts = (
         (feature_group_count, "feature_group_count"),
         (batch_group_count, "batch_group_count"),
-    ):
+    )
+    for count, what in group_counts:
         if count < 1:
             raise ValueError(f"lax.{_NAME}: {what} must be a positive integer, got {count}")
     if feature_group_count > 1 and batch_group_count > 1:
@@ -372,10 +392,7 @@ def _conv_shape(
             f"lax.{_NAME}: batch_group_count {batch_group_count} must divide the lhs batch "
             f"dimension size {batch} ({shapes})"
         )
-    for count, what in (
-        (feature_group_count, "feature_group_count"),
-        (batch_group_count, "batch_group_count"),
-    ):
+    for count, what in group_counts:
         if out_features % count:
             raise ValueError(
                 f"lax.{_NAME}: the rhs output feature dimension size {out_features} must be a "
@@ -565,18 +582,6 @@ def _unbatched_aval(x, bdim) -> ShapedArray:
     return ShapedArray(aval.shape[:bdim] + aval.shape[bdim + 1 :], aval.dtype, aval.weak_type)
 
 
-def _conv_jvp(primals, tangents, **params):
-    # Bilinear: d(x * w) = dx * w + x * dw.
-    (x, w), (tx, tw) = primals, tangents
-    out = conv_general_dilated_p.bind(x, w, **params)
-    t_out = Zero(core.get_aval(out))
-    if not isinstance(tx, Zero):
-        t_out = add_tangents(t_out, conv_general_dilated_p.bind(tx, w, **params))
-    if not isinstance(tw, Zero):
-        t_out = add_tangents(t_out, conv_general_dilated_p.bind(x, tw, **params))
-    return [out], [t_out]
-
-
 # The transposes work in the canonical layouts (lhs/out: batch, feature, spatial...;
 # rhs: out feature, in feature, spatial...) and permute back at the end.
 def _canonical(x, spec):
@@ -625,10 +630,7 @@ def _conv_lhs_cotangent(ct, w, lhs_aval, *, window_strides, padding, lhs_dilatio
     for size, k, n, (lo, _), s, ld, rd in zip(
         in_sizes, kernel, out_sizes, padding, window_strides, lhs_dilation, rhs_dilation
     ):
-        k_dilated = dilate_size(k, rd)
-        before = k_dilated - lo - 1
-        after = dilate_size(size, ld) + k_dilated - 1 - dilate_size(n, s) - before
-        pads.append((before, after))
+        pads.append(cotangent_padding(size, k, n, lo, s, ld, rd))
     iota = tuple(range(2 + nsp))
     r = conv_general_dilated_p.bind(
         g, w, window_strides=tuple(lhs_dilation), padding=tuple(pads),
@@ -685,7 +687,7 @@ def _conv_transpose(cts, x, w, **params):
 conv_general_dilated_p = core.Primitive("conv_general_dilated")
 core.abstract_eval_rules[conv_general_dilated_p] = _conv_rule
 impl_rules[conv_general_dilated_p] = _conv_impl
-jvp_rules[conv_general_dilated_p] = _conv_jvp
+jvp_rules[conv_general_dilated_p] = bilinear_jvp(conv_general_dilated_p)
 transpose_rules[conv_general_dilated_p] = _conv_transpose
 batching.batch_rules[conv_general_dilated_p] = _conv_batch
 
@@ -754,13 +756,8 @@ def conv_general_dilated(
 
 def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
     """Convolution in NC.../OI... layout without dilation or groups."""
-    return conv_general_dilated(
-        lhs,
-        rhs,
-        window_strides,
-        padding,
-        precision=precision,
-        preferred_element_type=preferred_element_type,
+    return conv_with_general_padding(
+        lhs, rhs, window_strides, padding, None, None, precision, preferred_element_type
     )
 
 

@@ -1,15 +1,14 @@
-"""Elementwise primitives: arithmetic, comparisons, logical and bitwise ops,
-selection. One block per primitive, in the order
-private rules -> primitive -> table entries -> public wrapper.
+"""Elementwise primitives: arithmetic and selection. One block per primitive, in
+the order private rules -> primitive -> table entries -> public wrapper.
 
-Transcendental functions (exp, log, trigonometry, erf, lgamma, pow, ...) are in
-``plax.lax.transcendental``.
+Comparisons are in ``plax.lax.comparisons``, logical and bitwise ops in
+``plax.lax.bitwise``, transcendental functions (exp, log, trigonometry, erf,
+lgamma, pow, ...) in ``plax.lax.transcendental``.
 
 The reference implementations follow XLA's semantics wherever numpy's differ:
 integer division truncates and never traps (x / 0 is -1, or all ones for
-unsigned types; INT_MIN / -1 is INT_MIN), shifts by an amount outside
-[0, bits) give 0 (or the sign fill for arithmetic right shifts), max/min
-propagate NaN and order -0.0 below +0.0, and sign(-0.0) is -0.0.
+unsigned types; INT_MIN / -1 is INT_MIN), max/min propagate NaN and order -0.0
+below +0.0, and sign(-0.0) is -0.0.
 
 The public wrappers of n-ary ops broadcast their operands the way ``jax.lax``
 does (a rank-0 operand, or size-1 dimensions of operands of equal rank), so
@@ -36,82 +35,55 @@ from plax.interpreters.jvp import (
     zeros_like_aval,
 )
 from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, transpose_rules
+from plax.lax.bitwise import bitwise_and
+from plax.lax.comparisons import eq, ge, gt, lt
 from plax.lax.convert import convert_element_type
 from plax.lax.base import (
     ALL,
-    broadcast_operands,
     FLOATS,
     INT_OR_BOOL,
-    INTEGERS,
     NUMERIC,
     SIGNED_NUMERIC,
+    bind_binary,
     binop,
     check_dtype,
     check_same_dtypes,
     check_same_shapes,
     defimpl,
+    predicate,
     static_int,
     unop,
+    unsigned_view,
 )
 
 __all__ = [
     "RoundingMethod",
     "abs",
     "add",
-    "and_",
-    "bitwise_and",
-    "bitwise_not",
-    "bitwise_or",
-    "bitwise_xor",
     "ceil",
     "clamp",
-    "clz",
     "div",
-    "eq",
     "floor",
-    "ge",
-    "gt",
     "integer_pow",
     "is_finite",
-    "le",
-    "lt",
     "max",
     "min",
     "mul",
-    "ne",
     "neg",
     "nextafter",
-    "not_",
-    "or_",
-    "population_count",
     "reciprocal",
     "rem",
     "round",
     "select",
     "select_n",
-    "shift_left",
-    "shift_right_arithmetic",
-    "shift_right_logical",
     "sign",
     "square",
     "sub",
-    "xor",
 ]
 
 
 # ----------------------------------------------------------------------------
 # Shared helpers.
-
-
-def _binary(p, x, y, name: str | None = None):
-    x, y = broadcast_operands(name or p.name, x, y)
-    return p.bind(x, y)
-
-
-def _unsigned_view(x: np.ndarray) -> np.ndarray:
-    """The bits of an integer array as the unsigned type of the same width."""
-    x = np.asarray(x)
-    return x.view(np.dtype(f"u{x.dtype.itemsize}"))
 
 
 def _max_impl(x, y):
@@ -131,31 +103,6 @@ def _min_impl(x, y):
     return np.where(both_zero, np.where(np.signbit(x), x, y), out)
 
 
-def _elementwise(prim_name: str, api_name: str, allowed, bool_result: bool = False):
-    """An elementwise primitive whose errors name the public function (``lax.bitwise_and``
-    binds ``and``). The result is weak only when every operand is weak; unlike the
-    base factories this holds for bool results too, as in JAX (``lax.eq(1.0, 2.0)``
-    is a weak bool)."""
-    p = core.Primitive(prim_name)
-
-    def rule(*avals: ShapedArray):
-        for aval in avals:
-            check_dtype(api_name, aval, allowed)
-        check_same_dtypes(api_name, *avals)
-        check_same_shapes(api_name, *avals)
-        dtype = dtypes.bool_ if bool_result else avals[0].dtype
-        weak = all(a.weak_type for a in avals)
-        return [ShapedArray(avals[0].shape, dtype, weak)]
-
-    core.abstract_eval_rules[p] = rule
-    batching.defbroadcasting(p)
-    return p
-
-
-def _predicate(name: str, allowed) -> core.Primitive:
-    return _elementwise(name, name, allowed, bool_result=True)
-
-
 # Shared by the derivative rules.
 def _const(x, value):
     """A scalar of ``x``'s dtype (a literal once staged)."""
@@ -172,6 +119,13 @@ def _balanced_eq(x, z, y):
     hit = convert_element_type(eq(x, z), dtype)
     tie = convert_element_type(eq(y, z), dtype)
     return div(hit, add(tie, _const(z, 1)))
+
+
+# The tangent rules of max and min (``defjvp2``): the tangent of the chosen operand.
+_CHOOSER_JVPS = (
+    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
+)
 
 
 # ----------------------------------------------------------------------------
@@ -235,7 +189,7 @@ transpose_rules[add_p] = _add_transpose
 
 
 def add(x, y):
-    return _binary(add_p, x, y)
+    return bind_binary(add_p, x, y)
 
 
 # -- sub ---------------------------------------------------------------------------
@@ -251,7 +205,7 @@ transpose_rules[sub_p] = _sub_transpose
 
 
 def sub(x, y):
-    return _binary(sub_p, x, y)
+    return bind_binary(sub_p, x, y)
 
 
 # -- mul ---------------------------------------------------------------------------
@@ -272,7 +226,7 @@ transpose_rules[mul_p] = _mul_transpose
 
 
 def mul(x, y):
-    return _binary(mul_p, x, y)
+    return bind_binary(mul_p, x, y)
 
 
 # -- div ---------------------------------------------------------------------------
@@ -317,7 +271,7 @@ transpose_rules[div_p] = _div_transpose
 
 def div(x, y):
     """Division; integers round toward zero (C semantics), x / 0 gives -1 (all ones)."""
-    return _binary(div_p, x, y)
+    return bind_binary(div_p, x, y)
 
 
 # -- rem ---------------------------------------------------------------------------
@@ -339,37 +293,29 @@ defjvp(
 
 def rem(x, y):
     """Remainder with the sign of the dividend (C fmod); x rem 0 is x for integers."""
-    return _binary(rem_p, x, y)
+    return bind_binary(rem_p, x, y)
 
 
 # -- max ---------------------------------------------------------------------------
 max_p = binop("max", ALL)
 defimpl(max_p, _max_impl)
-defjvp2(
-    max_p,
-    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
-    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
-)
+defjvp2(max_p, *_CHOOSER_JVPS)
 
 
 def max(x, y):
     """Elementwise maximum; NaN propagates and max(-0.0, +0.0) is +0.0."""
-    return _binary(max_p, x, y)
+    return bind_binary(max_p, x, y)
 
 
 # -- min ---------------------------------------------------------------------------
 min_p = binop("min", ALL)
 defimpl(min_p, _min_impl)
-defjvp2(
-    min_p,
-    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
-    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
-)
+defjvp2(min_p, *_CHOOSER_JVPS)
 
 
 def min(x, y):
     """Elementwise minimum; NaN propagates and min(-0.0, +0.0) is -0.0."""
-    return _binary(min_p, x, y)
+    return bind_binary(min_p, x, y)
 
 
 # -- integer_pow -------------------------------------------------------------------
@@ -515,8 +461,8 @@ def _nextafter_impl(x, y):
     # alike and subnormals are produced as XLA does.
     x = np.asarray(x)
     y = np.asarray(y)
-    x_bits = _unsigned_view(x)
-    y_bits = _unsigned_view(y)
+    x_bits = unsigned_view(x)
+    y_bits = unsigned_view(y)
     width = x.dtype.itemsize * 8
     sign_bit = x_bits.dtype.type(1 << (width - 1))
     one = x_bits.dtype.type(1)
@@ -536,215 +482,16 @@ defimpl(nextafter_p, _nextafter_impl)
 
 def nextafter(x1, x2):
     """The next representable value after ``x1`` in the direction of ``x2``."""
-    return _binary(nextafter_p, x1, x2)
+    return bind_binary(nextafter_p, x1, x2)
 
 
 # -- is_finite ---------------------------------------------------------------------
-is_finite_p = _predicate("is_finite", FLOATS)
+is_finite_p = predicate("is_finite", FLOATS)
 defimpl(is_finite_p, np.isfinite)
 
 
 def is_finite(x):
     return is_finite_p.bind(x)
-
-
-# ----------------------------------------------------------------------------
-# Comparisons: any dtype (bool included), bool results.
-
-# -- eq ----------------------------------------------------------------------------
-eq_p = _predicate("eq", ALL)
-defimpl(eq_p, np.equal)
-
-
-def eq(x, y):
-    return _binary(eq_p, x, y)
-
-
-# -- ne ----------------------------------------------------------------------------
-ne_p = _predicate("ne", ALL)
-defimpl(ne_p, np.not_equal)
-
-
-def ne(x, y):
-    return _binary(ne_p, x, y)
-
-
-# -- lt ----------------------------------------------------------------------------
-lt_p = _predicate("lt", ALL)
-defimpl(lt_p, np.less)
-
-
-def lt(x, y):
-    return _binary(lt_p, x, y)
-
-
-# -- le ----------------------------------------------------------------------------
-le_p = _predicate("le", ALL)
-defimpl(le_p, np.less_equal)
-
-
-def le(x, y):
-    return _binary(le_p, x, y)
-
-
-# -- gt ----------------------------------------------------------------------------
-gt_p = _predicate("gt", ALL)
-defimpl(gt_p, np.greater)
-
-
-def gt(x, y):
-    return _binary(gt_p, x, y)
-
-
-# -- ge ----------------------------------------------------------------------------
-ge_p = _predicate("ge", ALL)
-defimpl(ge_p, np.greater_equal)
-
-
-def ge(x, y):
-    return _binary(ge_p, x, y)
-
-
-# ----------------------------------------------------------------------------
-# Logical and bitwise ops: integers and bool (logical on bool).
-
-# -- not ---------------------------------------------------------------------------
-not_p = _elementwise("not", "bitwise_not", INT_OR_BOOL)
-defimpl(not_p, np.invert)
-
-
-def bitwise_not(x):
-    return not_p.bind(x)
-
-
-# -- and ---------------------------------------------------------------------------
-and_p = _elementwise("and", "bitwise_and", INT_OR_BOOL)
-defimpl(and_p, np.bitwise_and)
-
-
-def bitwise_and(x, y):
-    return _binary(and_p, x, y, "bitwise_and")
-
-
-# -- or ----------------------------------------------------------------------------
-or_p = _elementwise("or", "bitwise_or", INT_OR_BOOL)
-defimpl(or_p, np.bitwise_or)
-
-
-def bitwise_or(x, y):
-    return _binary(or_p, x, y, "bitwise_or")
-
-
-# -- xor ---------------------------------------------------------------------------
-xor_p = _elementwise("xor", "bitwise_xor", INT_OR_BOOL)
-defimpl(xor_p, np.bitwise_xor)
-
-
-def bitwise_xor(x, y):
-    return _binary(xor_p, x, y, "bitwise_xor")
-
-
-# The older jax.lax spellings of the four logical ops.
-not_ = bitwise_not
-and_ = bitwise_and
-or_ = bitwise_or
-xor = bitwise_xor
-
-
-# -- shifts ------------------------------------------------------------------------
-# The shift amount is read as an unsigned number, so a negative amount is out of
-# range like any amount >= the bit width; out-of-range shifts give 0, or the sign
-# fill for arithmetic right shifts (XLA's semantics).
-def _shift_parts(x, amount):
-    x = np.asarray(x)
-    bits = _unsigned_view(x)
-    amount = _unsigned_view(amount)
-    width = x.dtype.itemsize * 8
-    in_range = amount < width
-    return x, bits, np.where(in_range, amount, 0).astype(bits.dtype), in_range
-
-
-def _shift_left_impl(x, amount):
-    x, bits, safe, in_range = _shift_parts(x, amount)
-    shifted = np.left_shift(bits, safe).view(x.dtype)
-    return np.where(in_range, shifted, np.zeros_like(x))
-
-
-def _shift_right_logical_impl(x, amount):
-    x, bits, safe, in_range = _shift_parts(x, amount)
-    shifted = np.right_shift(bits, safe).view(x.dtype)
-    return np.where(in_range, shifted, np.zeros_like(x))
-
-
-def _shift_right_arithmetic_impl(x, amount):
-    # Unsigned operands are shifted as their signed reinterpretation, as XLA does.
-    x, bits, _, _ = _shift_parts(x, amount)
-    width = x.dtype.itemsize * 8
-    signed = bits.view(np.dtype(f"i{x.dtype.itemsize}"))
-    clamped = np.minimum(_unsigned_view(amount), width - 1).astype(signed.dtype)
-    return np.right_shift(signed, clamped).view(x.dtype)
-
-
-shift_left_p = binop("shift_left", INTEGERS)
-defimpl(shift_left_p, _shift_left_impl)
-
-
-def shift_left(x, y):
-    return _binary(shift_left_p, x, y)
-
-
-shift_right_logical_p = binop("shift_right_logical", INTEGERS)
-defimpl(shift_right_logical_p, _shift_right_logical_impl)
-
-
-def shift_right_logical(x, y):
-    return _binary(shift_right_logical_p, x, y)
-
-
-shift_right_arithmetic_p = binop("shift_right_arithmetic", INTEGERS)
-defimpl(shift_right_arithmetic_p, _shift_right_arithmetic_impl)
-
-
-def shift_right_arithmetic(x, y):
-    return _binary(shift_right_arithmetic_p, x, y)
-
-
-# -- population_count --------------------------------------------------------------
-def _population_count_impl(x):
-    return np.bitwise_count(_unsigned_view(x))
-
-
-population_count_p = unop("population_count", INTEGERS)
-defimpl(population_count_p, _population_count_impl)
-
-
-def population_count(x):
-    """The number of set bits (of the two's complement pattern for signed ints)."""
-    return population_count_p.bind(x)
-
-
-# -- clz ---------------------------------------------------------------------------
-def _clz_impl(x):
-    # Binary search for the highest set bit on a 64-bit copy, then discount the
-    # leading bits that the narrower type does not have.
-    x = np.asarray(x)
-    value = _unsigned_view(x).astype(np.uint64)
-    count = np.zeros(value.shape, dtype=np.int64)
-    for step in (32, 16, 8, 4, 2, 1):
-        top_clear = (value >> np.uint64(64 - step)) == 0
-        count += np.where(top_clear, step, 0)
-        value = np.where(top_clear, value << np.uint64(step), value)
-    count += (value >> np.uint64(63)) == 0
-    return count - (64 - x.dtype.itemsize * 8)
-
-
-clz_p = unop("clz", INTEGERS)
-defimpl(clz_p, _clz_impl)
-
-
-def clz(x):
-    """The number of leading zero bits."""
-    return clz_p.bind(x)
 
 
 # ----------------------------------------------------------------------------

@@ -134,6 +134,7 @@ def _batched_start(index, size: int, slice_size: int):
     enough to add ``size`` exactly; ``index`` is a scalar or one per example."""
     from plax.lax.convert import convert_element_type
     from plax.lax import elementwise as lax_ew
+    from plax.lax.comparisons import lt
 
     aval = core.get_aval(index)
     wide = _wide_index_dtype(aval.dtype)
@@ -146,7 +147,7 @@ def _batched_start(index, size: int, slice_size: int):
     index = convert_element_type(index, wide)
     zero = np.zeros((), wide)[()]
     from_end = lax_ew.add(index, np.array(size, wide)[()])
-    index = lax_ew.select(lax_ew.lt(index, zero), from_end, index)
+    index = lax_ew.select(lt(index, zero), from_end, index)
     return lax_ew.clamp(zero, index, np.array(high, wide)[()])
 
 
@@ -154,7 +155,8 @@ def _one_hot(start, size: int, slice_size: int, batch: int, window_first: bool):
     """(i == start[b] + j) for source/target positions i < size and window positions
     j < slice_size: shape (batch, slice_size, size) if window_first, else
     (batch, size, slice_size)."""
-    from plax.lax.elementwise import add, eq
+    from plax.lax.comparisons import eq
+    from plax.lax.elementwise import add
     from plax.lax.shapes import broadcast_in_dim, broadcasted_iota
 
     aval = core.get_aval(start)
@@ -176,40 +178,42 @@ def _select_max(mask, values, axis: int):
     return reduce_max(select(mask, values, fill), (axis,))
 
 
-def _gather_in_dim(x, axis: int, start, slice_size: int):
-    """x (batch first) with ``slice_size`` elements from ``start`` along ``axis``."""
+def _pick_in_dim(x, axis: int, start, size: int, slice_size: int, window_first: bool):
+    """x (batch first) with axis ``axis`` replaced by the elements the one-hot mask of
+    ``start`` picks: axis ``axis`` becomes the mask's first position axis, and the
+    second (next to it in the broadcast values) is reduced away."""
     from plax.lax.shapes import broadcast_in_dim
 
     shape = core.get_aval(x).shape
-    batch, size = shape[0], shape[axis]
-    # Axes ... j i ...: the window position j, then the source position i.
-    expanded = shape[:axis] + (slice_size,) + shape[axis:]
+    new_axis = slice_size if window_first else size
+    expanded = shape[:axis] + (new_axis,) + shape[axis:]
     dims = tuple(d for d in range(len(expanded)) if d != axis)
     values = broadcast_in_dim(x, expanded, dims)
-    hot = _one_hot(start, size, slice_size, batch, window_first=True)
+    hot = _one_hot(start, size, slice_size, shape[0], window_first)
     mask = broadcast_in_dim(hot, expanded, (0, axis, axis + 1))
     return _select_max(mask, values, axis + 1)
+
+
+def _gather_in_dim(x, axis: int, start, slice_size: int):
+    """x (batch first) with ``slice_size`` elements from ``start`` along ``axis``."""
+    # Axes ... j i ...: the window position j, then the source position i.
+    size = core.get_aval(x).shape[axis]
+    return _pick_in_dim(x, axis, start, size, slice_size, window_first=True)
 
 
 def _spread_in_dim(u, axis: int, start, size: int):
     """u (batch first) moved to ``start`` along ``axis`` of length ``size``; elsewhere
     the values are arbitrary (they are masked out by the caller)."""
-    from plax.lax.shapes import broadcast_in_dim
-
-    shape = core.get_aval(u).shape
-    batch, slice_size = shape[0], shape[axis]
     # Axes ... i j ...: the target position i, then the window position j.
-    expanded = shape[:axis] + (size,) + shape[axis:]
-    dims = tuple(d for d in range(len(expanded)) if d != axis)
-    values = broadcast_in_dim(u, expanded, dims)
-    hot = _one_hot(start, size, slice_size, batch, window_first=False)
-    mask = broadcast_in_dim(hot, expanded, (0, axis, axis + 1))
-    return _select_max(mask, values, axis + 1)
+    slice_size = core.get_aval(u).shape[axis]
+    return _pick_in_dim(u, axis, start, size, slice_size, window_first=False)
 
 
 def _window_mask(start, size: int, slice_size: int, batch: int):
     """inside[b, i] = start[b] <= i < start[b] + slice_size, shape (batch, size)."""
-    from plax.lax.elementwise import add, and_, ge, lt
+    from plax.lax.bitwise import and_
+    from plax.lax.comparisons import ge, lt
+    from plax.lax.elementwise import add
     from plax.lax.shapes import broadcast_in_dim, broadcasted_iota
 
     aval = core.get_aval(start)
@@ -374,7 +378,8 @@ def _dynamic_update_slice_batch(args, dims):
         return [dynamic_update_slice_p.bind(operand, update, *starts)], [bdim]
     # Starts that differ per example: move the update to its place along each dimension
     # (see above), then select it inside the window and the operand outside.
-    from plax.lax.elementwise import and_, select
+    from plax.lax.bitwise import and_
+    from plax.lax.elementwise import select
     from plax.lax.shapes import broadcast_in_dim
 
     x = batching.bdim_at_front(operand, bdim, batch)

@@ -21,7 +21,7 @@ import numpy as np
 from plax import core, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import batching
-from plax.interpreters.jvp import Zero, add_tangents, jvp_rules
+from plax.interpreters.jvp import bilinear_jvp, jvp_rules
 from plax.interpreters.transpose import is_undefined_primal, nonlinear_error, transpose_rules
 from plax.interpreters.reference import impl_rules
 
@@ -290,18 +290,6 @@ def _dot_general_batch(args, dims, *, dimension_numbers, **params):
     return [out], [out_bdim]
 
 
-def _dot_general_jvp(primals, tangents, **params):
-    # Bilinear: d(x . y) = dx . y + x . dy.
-    (x, y), (tx, ty) = primals, tangents
-    out = dot_general_p.bind(x, y, **params)
-    t_out = Zero(core.get_aval(out))
-    if not isinstance(tx, Zero):
-        t_out = add_tangents(t_out, dot_general_p.bind(tx, y, **params))
-    if not isinstance(ty, Zero):
-        t_out = add_tangents(t_out, dot_general_p.bind(x, ty, **params))
-    return [out], [t_out]
-
-
 def _dot_lhs_cotangent(ct, x_aval, y, dimension_numbers, precision, rhs_result_first: bool):
     """The cotangent of the lhs ``x`` of ``dot_general(x, y)`` (or of the rhs, with the
     operands swapped and ``rhs_result_first``: the result then lists y's free axes
@@ -345,7 +333,7 @@ def _dot_general_transpose(cts, x, y, *, dimension_numbers, precision, preferred
 dot_general_p = core.Primitive("dot_general")
 core.abstract_eval_rules[dot_general_p] = _dot_general_rule
 impl_rules[dot_general_p] = _dot_general_impl
-jvp_rules[dot_general_p] = _dot_general_jvp
+jvp_rules[dot_general_p] = bilinear_jvp(dot_general_p)
 transpose_rules[dot_general_p] = _dot_general_transpose
 batching.batch_rules[dot_general_p] = _dot_general_batch
 

@@ -109,6 +109,7 @@ def _reduce_chooser_jvp(p: core.Primitive):
 
     def rule(primals, tangents, *, axes):
         from plax.lax import elementwise as ew
+        from plax.lax.comparisons import eq
         from plax.lax.convert import convert_element_type
         from plax.lax.shapes import broadcast_in_dim
 
@@ -116,7 +117,7 @@ def _reduce_chooser_jvp(p: core.Primitive):
         out = p.bind(x, axes=axes)
         shape = core.get_aval(x).shape
         dims = _kept_dims(len(shape), axes)
-        hits = ew.eq(x, broadcast_in_dim(out, shape, dims))
+        hits = eq(x, broadcast_in_dim(out, shape, dims))
         weights = convert_element_type(hits, core.get_aval(x).dtype)
         counts = reduce_sum_p.bind(weights, axes=axes)
         picked = reduce_sum_p.bind(ew.mul(t, weights), axes=axes)

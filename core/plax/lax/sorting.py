@@ -216,6 +216,7 @@ def _take_along_axis(t, indices, axis: int):
     """``t`` gathered at ``indices`` along ``axis`` with a one-hot selection and an exact
     sum (linear in ``t``; O(k * n) work, as there is no gather primitive yet)."""
     from plax.lax import elementwise as ew
+    from plax.lax.comparisons import eq
     from plax.lax.reductions import reduce_sum
     from plax.lax.shapes import broadcast_in_dim, broadcasted_iota
 
@@ -229,7 +230,7 @@ def _take_along_axis(t, indices, axis: int):
     t_wide = broadcast_in_dim(t, expanded, before + (axis + 1,) + after)
     index_wide = broadcast_in_dim(indices, expanded, before + (axis,) + after)
     position = broadcasted_iota(core.get_aval(indices).dtype, expanded, axis + 1)
-    picked = ew.select(ew.eq(index_wide, position), t_wide, ew._zeros(t_wide))
+    picked = ew.select(eq(index_wide, position), t_wide, ew._zeros(t_wide))
     return reduce_sum(picked, (axis + 1,))
 
 

@@ -20,14 +20,13 @@ from plax.interpreters import batching
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import FLOATS, INTEGERS, binop, broadcast_operands, unop
 from plax.interpreters.jvp import defjvp, defjvp2
+from plax.lax.comparisons import eq, lt
 from plax.lax.convert import convert_element_type
 from plax.lax.elementwise import (
     _const,
     add,
     div,
-    eq,
     integer_pow,
-    lt,
     mul,
     neg,
     select,

@@ -11,6 +11,8 @@ smallest integer / False for max, the opposite for min), as in JAX.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from plax import core, dtypes
@@ -21,6 +23,7 @@ from plax.interpreters.transpose import transpose_rules
 from plax.interpreters.reference import impl_rules
 from plax.lax.base import ALL, NUMERIC, check_dtype, static_ints
 from plax.lax.convolution import (
+    cotangent_padding,
     dilate_size,
     dilate_spatial,
     pad_spatial,
@@ -61,6 +64,21 @@ def _sum_identity(dt: np.dtype):
 # The shared shape rule and reference rule.
 
 
+def _check_per_dimension(name: str, shape, named_values) -> None:
+    """Each ``(what, values)`` needs one entry per operand dimension; all but the
+    padding must be positive. Lengths are checked first, then signs."""
+    ndim = len(shape)
+    for what, values in named_values:
+        if len(values) != ndim:
+            raise TypeError(
+                f"lax.{name}: {what} needs one entry per operand dimension ({ndim}), got "
+                f"{values} for operand shape {shape}"
+            )
+    for what, values in named_values:
+        if what != "padding" and any(v < 1 for v in values):
+            raise TypeError(f"lax.{name}: {what} must be positive, got {values}")
+
+
 def _window_shape(
     name: str,
     x: ShapedArray,
@@ -71,29 +89,19 @@ def _window_shape(
     base_dilation,
     window_dilation,
 ) -> tuple[int, ...]:
-    ndim = x.ndim
-    for what, values in (
-        ("window_dimensions", window_dimensions),
-        ("window_strides", window_strides),
-        ("padding", padding),
-        ("base_dilation", base_dilation),
-        ("window_dilation", window_dilation),
-    ):
-        if len(values) != ndim:
-            raise TypeError(
-                f"lax.{name}: {what} needs one entry per operand dimension ({ndim}), got "
-                f"{values} for operand shape {x.shape}"
-            )
-    for what, values in (
-        ("window_dimensions", window_dimensions),
-        ("window_strides", window_strides),
-        ("base_dilation", base_dilation),
-        ("window_dilation", window_dilation),
-    ):
-        if any(v < 1 for v in values):
-            raise TypeError(f"lax.{name}: {what} must be positive, got {values}")
+    _check_per_dimension(
+        name,
+        x.shape,
+        (
+            ("window_dimensions", window_dimensions),
+            ("window_strides", window_strides),
+            ("padding", padding),
+            ("base_dilation", base_dilation),
+            ("window_dilation", window_dilation),
+        ),
+    )
     out = []
-    for axis in range(ndim):
+    for axis in range(x.ndim):
         lo, hi = padding[axis]
         dilated = dilate_size(x.shape[axis], base_dilation[axis])
         padded = dilated + lo + hi
@@ -173,9 +181,7 @@ def _reduce_window_sum_transpose(cts, x, *, window_dimensions, window_strides, p
         x.aval.shape, window_dimensions, out_shape, padding, window_strides, base_dilation,
         window_dilation,
     ):
-        k_dilated = dilate_size(k, wd)
-        before = k_dilated - lo - 1
-        after = dilate_size(size, bd) + k_dilated - 1 - dilate_size(n, s) - before
+        before, after = cotangent_padding(size, k, n, lo, s, bd, wd)
         config.append((before, after, s - 1))
     zero = np.zeros((), core.get_aval(ct).dtype)[()]
     spread = pad(ct, zero, tuple(config))
@@ -198,6 +204,8 @@ def _window_chooser_jvp(p: core.Primitive, identity):
         import itertools
 
         from plax.lax import elementwise as ew
+        from plax.lax.bitwise import bitwise_and, bitwise_not, bitwise_or
+        from plax.lax.comparisons import eq
         from plax.lax.shapes import pad, slice
 
         (x,), (t,) = primals, tangents
@@ -216,14 +224,14 @@ def _window_chooser_jvp(p: core.Primitive, identity):
         for offset in itertools.product(*[range(k) for k in window_dimensions]):
             start = [o * wd for o, wd in zip(offset, window_dilation)]
             limit = [st + (n - 1) * s + 1 for st, n, s in zip(start, out_shape, window_strides)]
-            hit = ew.eq(slice(x_padded, start, limit, window_strides), out)
+            hit = eq(slice(x_padded, start, limit, window_strides), out)
             t_here = slice(t_padded, start, limit, window_strides)
             if t_out is None:
                 t_out = ew.select(hit, t_here, ew._zeros(t_here))
                 taken = hit
                 continue
-            t_out = ew.select(ew.bitwise_and(hit, ew.bitwise_not(taken)), t_here, t_out)
-            taken = ew.bitwise_or(taken, hit)
+            t_out = ew.select(bitwise_and(hit, bitwise_not(taken)), t_here, t_out)
+            taken = bitwise_or(taken, hit)
         return [out], [t_out]
 
     return rule
@@ -253,19 +261,14 @@ def _window_params(
     strides = per_dim(window_strides, "window_strides")
     base = per_dim(base_dilation, "base_dilation")
     wdil = per_dim(window_dilation, "window_dilation")
-    for what, values in (
+    # One argument at a time: the first bad argument is the one reported.
+    for named in (
         ("window_dimensions", window),
         ("window_strides", strides),
         ("base_dilation", base),
         ("window_dilation", wdil),
     ):
-        if len(values) != ndim:
-            raise TypeError(
-                f"lax.{name}: {what} needs one entry per operand dimension ({ndim}), got "
-                f"{values} for operand shape {aval.shape}"
-            )
-        if any(v < 1 for v in values):
-            raise TypeError(f"lax.{name}: {what} must be positive, got {values}")
+        _check_per_dimension(name, aval.shape, (named,))
     if isinstance(padding, str):
         # As in JAX: named padding sees the dilated window but the undilated operand.
         sizes = [dilate_size(k, d) for k, d in zip(window, wdil)]
@@ -291,80 +294,48 @@ def _window_params(
     }
 
 
+def _window_reducer(p: core.Primitive, doc: str) -> Callable:
+    """The public wrapper of a windowed primitive; its errors name ``lax.<p.name>``."""
+
+    def reducer(
+        operand,
+        window_dimensions,
+        window_strides=None,
+        padding="VALID",
+        base_dilation=None,
+        window_dilation=None,
+    ):
+        params = _window_params(
+            p.name,
+            operand,
+            window_dimensions,
+            window_strides,
+            padding,
+            base_dilation,
+            window_dilation,
+        )
+        return p.bind(operand, **params)
+
+    reducer.__name__ = reducer.__qualname__ = p.name
+    reducer.__doc__ = doc
+    return reducer
+
+
 # -- reduce_window_sum -------------------------------------------------------------
 reduce_window_sum_p = _window_primitive("reduce_window_sum", NUMERIC, np.sum, _sum_identity)
 jvp_rules[reduce_window_sum_p] = linear_jvp(reduce_window_sum_p)
 transpose_rules[reduce_window_sum_p] = _reduce_window_sum_transpose
-
-
-def reduce_window_sum(
-    operand,
-    window_dimensions,
-    window_strides=None,
-    padding="VALID",
-    base_dilation=None,
-    window_dilation=None,
-):
-    params = _window_params(
-        "reduce_window_sum",
-        operand,
-        window_dimensions,
-        window_strides,
-        padding,
-        base_dilation,
-        window_dilation,
-    )
-    return reduce_window_sum_p.bind(operand, **params)
-
+reduce_window_sum = _window_reducer(reduce_window_sum_p, "The sum of each window.")
 
 # -- reduce_window_max -------------------------------------------------------------
 reduce_window_max_p = _window_primitive("reduce_window_max", ALL, np.max, _max_identity)
 jvp_rules[reduce_window_max_p] = _window_chooser_jvp(reduce_window_max_p, _max_identity)
-
-
-def reduce_window_max(
-    operand,
-    window_dimensions,
-    window_strides=None,
-    padding="VALID",
-    base_dilation=None,
-    window_dilation=None,
-):
-    params = _window_params(
-        "reduce_window_max",
-        operand,
-        window_dimensions,
-        window_strides,
-        padding,
-        base_dilation,
-        window_dilation,
-    )
-    return reduce_window_max_p.bind(operand, **params)
-
+reduce_window_max = _window_reducer(reduce_window_max_p, "The maximum of each window.")
 
 # -- reduce_window_min -------------------------------------------------------------
 reduce_window_min_p = _window_primitive("reduce_window_min", ALL, np.min, _min_identity)
 jvp_rules[reduce_window_min_p] = _window_chooser_jvp(reduce_window_min_p, _min_identity)
-
-
-def reduce_window_min(
-    operand,
-    window_dimensions,
-    window_strides=None,
-    padding="VALID",
-    base_dilation=None,
-    window_dilation=None,
-):
-    params = _window_params(
-        "reduce_window_min",
-        operand,
-        window_dimensions,
-        window_strides,
-        padding,
-        base_dilation,
-        window_dilation,
-    )
-    return reduce_window_min_p.bind(operand, **params)
+reduce_window_min = _window_reducer(reduce_window_min_p, "The minimum of each window.")
 
 
 # -- reduce_window (the general form) ----------------------------------------------

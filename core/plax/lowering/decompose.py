@@ -174,7 +174,7 @@ def decompose(closed: ClosedJaxpr, target) -> ClosedJaxpr:
     if not todo:
         return closed
     from plax.interpreters.partial_eval import trace_to_jaxpr
-    from plax.lax.control_flow.common import literal_value
+    from plax.interpreters.batching import literal_value
 
     def run(*args):
         env = dict(zip(jaxpr.constvars, closed.consts))

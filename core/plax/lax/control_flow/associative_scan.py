@@ -89,7 +89,8 @@ def _prefix_scan(combine, elems: list, axis: int) -> list:
 
 def _interleave(a, b, axis: int):
     """``[a0, b0, a1, b1, ...]`` along ``axis``; ``a`` has as many or one more entries."""
-    from plax.lax.elementwise import add, bitwise_or
+    from plax.lax.bitwise import bitwise_or
+    from plax.lax.elementwise import add
     from plax.lax.shapes import pad
 
     aval = core.get_aval(a)

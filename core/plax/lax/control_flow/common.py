@@ -19,8 +19,10 @@ import numpy as np
 
 from plax import core, dispatch
 from plax.abstract import ShapedArray
+from plax.interpreters import batching
+from plax.interpreters.batching import literal_value  # noqa: F401 (lowering.decompose uses it)
 from plax.interpreters.partial_eval import trace_to_jaxpr
-from plax.jaxpr import ClosedJaxpr, Jaxpr, Literal, Var
+from plax.jaxpr import ClosedJaxpr, Jaxpr, Var
 from plax.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 # ----------------------------------------------------------------------------
@@ -278,33 +280,7 @@ def substitute(jaxpr: Jaxpr, rename: dict) -> Jaxpr:
 
 def eval_jaxpr_by_bind(closed: ClosedJaxpr, args) -> list:
     """Evaluate a closed jaxpr by binding its equations, so any active trace sees them."""
-    jaxpr = closed.jaxpr
-    env: dict = {}
-
-    def read(atom):
-        return literal_value(atom) if isinstance(atom, Literal) else env[atom]
-
-    for var, val in zip(jaxpr.constvars, closed.consts):
-        env[var] = val
-    for var, val in zip(jaxpr.invars, args):
-        env[var] = val
-    for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*[read(a) for a in eqn.invars], **eqn.params)
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        for var, val in zip(eqn.outvars, outs):
-            env[var] = val
-    return [read(a) for a in jaxpr.outvars]
-
-
-def literal_value(atom: Literal):
-    """A literal as a value of exactly its type (a weakly typed literal stays weak)."""
-    scalar = atom.val[()]
-    if not atom.aval.weak_type:
-        return scalar
-    from plax.lax.convert import convert_element_type_p
-
-    return convert_element_type_p.bind(scalar, new_dtype=atom.aval.dtype, weak_type=True)
+    return batching.eval_jaxpr(closed.jaxpr, closed.consts, args)
 
 
 def check_operand_types(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from plax import core, dtypes
+from plax import core, dispatch, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import ad, batching
 from plax.interpreters.jvp import (
@@ -234,7 +234,8 @@ def _cond_transpose(cts, index, *ops, branches):
 # -- Batching: a batched index runs every branch and selects per example (JAX's
 # semantics); an unbatched one keeps the cond and batches its branches.
 def _cond_batch(args, dims, *, branches):
-    from plax.lax.elementwise import eq, select, select_n
+    from plax.lax.comparisons import eq
+    from plax.lax.elementwise import select, select_n
     from plax.lax.shapes import broadcast_in_dim
 
     size = batching.axis_size_of(args, dims)
@@ -286,15 +287,7 @@ jvp_rules[cond_p] = _cond_jvp
 ad.partial_eval_rules[cond_p] = _cond_partial_eval
 transpose_rules[cond_p] = _cond_transpose
 batching.batch_rules[cond_p] = _cond_batch
-
-
-def _install_eager():
-    from plax import dispatch
-
-    dispatch.eager_rules[cond_p] = common.eager_rule(cond_p)
-
-
-_install_eager()
+dispatch.eager_rules[cond_p] = common.eager_rule(cond_p)
 
 
 # ----------------------------------------------------------------------------
@@ -399,7 +392,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
             raise TypeError(
                 f"lax.cond: pred must be a boolean or numeric scalar, got {type_text(aval)}"
             )
-        from plax.lax.elementwise import ne
+        from plax.lax.comparisons import ne
 
         # As in JAX, a numeric predicate is true when nonzero.
         pred = ne(pred, common.scalar_zero(aval.dtype))

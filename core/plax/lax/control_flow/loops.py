@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from plax import core, dtypes
+from plax import core, dispatch, dtypes
 from plax.abstract import ShapedArray
 from plax.interpreters import ad, batching
 from plax.interpreters.jvp import (
@@ -274,15 +274,8 @@ jvp_rules[while_p] = _while_jvp
 ad.partial_eval_rules[while_p] = _while_partial_eval
 transpose_rules[while_p] = _while_transpose
 batching.batch_rules[while_p] = _while_batch
+dispatch.eager_rules[while_p] = common.eager_rule(while_p)
 
-
-def _install_eager():
-    from plax import dispatch
-
-    dispatch.eager_rules[while_p] = common.eager_rule(while_p)
-
-
-_install_eager()
 
 # ----------------------------------------------------------------------------
 # while_loop.
@@ -399,8 +392,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
             "lax.fori_loop: `unroll` can only be used when the loop bounds are statically "
             "known (concrete integers), but lower or upper is traced"
         )
+    from plax.lax.comparisons import lt
     from plax.lax.convert import convert_element_type
-    from plax.lax.elementwise import lt
 
     if core.get_aval(lower).dtype != dtype:
         lower = convert_element_type(lower, dtype)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from plax import core
+from plax import core, dispatch
 from plax.abstract import ShapedArray
 from plax.interpreters import ad, batching
 from plax.interpreters.jvp import (
@@ -325,15 +325,8 @@ jvp_rules[scan_p] = _scan_jvp
 ad.partial_eval_rules[scan_p] = _scan_partial_eval
 transpose_rules[scan_p] = _scan_transpose
 batching.batch_rules[scan_p] = _scan_batch
+dispatch.eager_rules[scan_p] = common.eager_rule(scan_p)
 
-
-def _install_eager():
-    from plax import dispatch
-
-    dispatch.eager_rules[scan_p] = common.eager_rule(scan_p)
-
-
-_install_eager()
 
 # ----------------------------------------------------------------------------
 # scan.
