@@ -74,13 +74,12 @@ class CpuLlvmBackend(Backend):
     def buffer_to_numpy(self, buffer) -> np.ndarray:
         return buffer
 
-    def compile(self, closed_jaxpr, device: Device) -> Executable:
+    def compile(self, closed_jaxpr, device: Device, schedule=None) -> Executable:
+        """``schedule``: the program's plan when the caller made it already."""
         name = "program"
-        if plax_dump.enabled():
-            plax_dump.dump("jaxpr", name, str(closed_jaxpr))
-        schedule = plan(closed_jaxpr, self.target)
+        if schedule is None:
+            schedule = self.plan(closed_jaxpr)
         text = schedule.text()
-        plax_dump.dump("schedule", name, text)
         kernels = schedule.kernels
         functions = {}
         if kernels:
@@ -94,6 +93,14 @@ class CpuLlvmBackend(Backend):
         return runtime.CpuExecutable(closed_jaxpr, schedule, functions, self.pool,
                                      self.compiler.abi, PARALLEL_WORK, text, self.buffers,
                                      compile_jaxpr=_SubCompiler(self, device))
+
+    def plan(self, closed_jaxpr):
+        """The kernel schedule of a program (dumped with ``PLAX_DUMP``)."""
+        if plax_dump.enabled():
+            plax_dump.dump("jaxpr", "program", str(closed_jaxpr))
+        schedule = plan(closed_jaxpr, self.target)
+        plax_dump.dump("schedule", "program", schedule.text())
+        return schedule
 
     def info(self) -> dict:
         info = dict(self.compiler.info())
@@ -111,5 +118,10 @@ class _SubCompiler:
         self.backend = backend
         self.device = device
 
-    def __call__(self, closed_jaxpr) -> Executable:
-        return self.backend.compile(closed_jaxpr, self.device)
+    def __call__(self, closed_jaxpr, schedule=None) -> Executable:
+        return self.backend.compile(closed_jaxpr, self.device, schedule)
+
+    def plan(self, closed_jaxpr):
+        """Only the schedule: a loop that runs natively never needs its bodies compiled
+        on their own (the driver inlines their kernels)."""
+        return self.backend.plan(closed_jaxpr)

@@ -72,12 +72,13 @@ def _dot_general(step, compile_jaxpr):
 # -- while ------------------------------------------------------------------------
 def _while(step, compile_jaxpr):
     params = step.params
-    cond = compile_jaxpr(params["cond_jaxpr"])
-    body = compile_jaxpr(params["body_jaxpr"])
-    native = native_loops.native_while(step, cond, body, compile_jaxpr.backend,
+    plans = [compile_jaxpr.plan(params[k]) for k in ("cond_jaxpr", "body_jaxpr")]
+    native = native_loops.native_while(step, *plans, compile_jaxpr.backend,
                                        compile_jaxpr.parallel_work)
     if native is not None:
         return native
+    cond = compile_jaxpr(params["cond_jaxpr"], plans[0])
+    body = compile_jaxpr(params["body_jaxpr"], plans[1])
     n_cond = params["cond_nconsts"]
     n_body = params["body_nconsts"]
 
@@ -110,11 +111,12 @@ def _cond(step, compile_jaxpr):
 # -- scan -------------------------------------------------------------------------
 def _scan(step, compile_jaxpr):
     params = step.params
-    body = compile_jaxpr(params["jaxpr"])
-    native = native_loops.native_scan(step, body, compile_jaxpr.backend,
+    plan = compile_jaxpr.plan(params["jaxpr"])
+    native = native_loops.native_scan(step, plan, compile_jaxpr.backend,
                                       compile_jaxpr.parallel_work)
     if native is not None:
         return native
+    body = compile_jaxpr(params["jaxpr"], plan)
     length = params["length"]
     reverse = params["reverse"]
     num_consts = params["num_consts"]

@@ -309,10 +309,10 @@ def _compile(native: NativeLoop, backend):
     return ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)(address)
 
 
-def native_while(step, cond_exe, body_exe, backend, parallel_work: int):
-    """run(*operands) -> carry for a ``while`` step, or None to loop in Python."""
+def native_while(step, cond, body, backend, parallel_work: int):
+    """run(*operands) -> carry for a ``while`` step given the schedules of its condition
+    and body, or None to loop in Python."""
     params = step.params
-    cond, body = cond_exe.schedule, body_exe.schedule
     if not (loops.eligible(cond, _library_ok) and loops.eligible(body, _library_ok)):
         return _python()
     n_cond, n_body = params["cond_nconsts"], params["body_nconsts"]
@@ -332,10 +332,10 @@ def native_while(step, cond_exe, body_exe, backend, parallel_work: int):
     return run
 
 
-def native_scan(step, body_exe, backend, parallel_work: int):
-    """run(*operands) -> carry + ys for a ``scan`` step, or None to loop in Python."""
+def native_scan(step, body, backend, parallel_work: int):
+    """run(*operands) -> carry + ys for a ``scan`` step given its body's schedule, or
+    None to loop in Python."""
     params = step.params
-    body = body_exe.schedule
     if not loops.eligible(body, _library_ok):
         return _python()
     num_consts, num_carry = params["num_consts"], params["num_carry"]
