@@ -30,6 +30,7 @@ from plax.lowering.passes import stmt_map_exprs
 from plax.lowering.schedule import KernelStep
 
 from plax_opencl import devices, library, runtime, siblings
+from plax_opencl.columns import parallel_columns
 from plax_opencl._version import __version__
 from plax_opencl.compiler import ProgramCache
 from plax_opencl.dialect import OpenCLRenderer
@@ -90,6 +91,8 @@ class OpenCLBackend(Backend):
         programs = ProgramCache(cl, context, info, renderer, " ".join(options),
                                 dispatch=info.kind == "cpu")
         state = runtime.DeviceState(cl, info, renderer, programs)
+        state.sibling_planner = siblings.Planner()
+        state.parallel_columns = info.kind != "cpu"
         supported = set(renderer.type_map)
         if not info.int64:
             supported -= {np.dtype(np.int64), np.dtype(np.uint64)}
@@ -144,20 +147,26 @@ class OpenCLBackend(Backend):
         text = schedule.text()
         plax_dump.dump("schedule", name, text)
         kernel_steps = [s for s in schedule.steps if isinstance(s, KernelStep)]
-        rendered = [state.renderer.render(_canonical(s.kernel), lift=s.work < LIFT_WORK,
+        # The kernels as run: column reductions made parallel (``columns``; not on CPU
+        # devices, where one work-item accumulating in memory order is several times
+        # faster than work-items walking columns), loop-free kernels in the form of an
+        # elementwise one (``_canonical``).
+        columns = parallel_columns if state.parallel_columns else _same
+        irs = [_canonical(columns(s.kernel)) for s in kernel_steps]
+        rendered = [state.renderer.render(ir, lift=s.work < LIFT_WORK,
                                           local_size=state.local_size)
-                    for s in kernel_steps]
+                    for s, ir in zip(kernel_steps, irs)]
         quick = state.programs.dispatch and all(s.work < QUICK_WORK for s in kernel_steps)
         # Siblings only where code generation is cheap (see ``siblings``).
-        extras = _sibling_renders(state, kernel_steps) if quick else {}
+        extras = (lambda: _sibling_renders(state, irs)) if quick else None
         handles = state.programs.kernels(rendered, extras, quick=quick)
         kernels = {}
         sources = []
-        for step, r, handle in zip(kernel_steps, rendered, handles):
+        for step, ir, r, handle in zip(kernel_steps, irs, rendered, handles):
             params = None
             if r.params:
                 params = state.upload(np.asarray(r.params, np.int64)).mem
-            kernels[id(step)] = (handle, params, r)
+            kernels[id(step)] = (handle, params, r, ir)
             sources.append(f"// {step.kernel.name}: {step.note}\n{r.source}")
         source_text = "\n".join(sources)
         plax_dump.dump("cl", name, source_text)
@@ -179,19 +188,23 @@ class OpenCLBackend(Backend):
         }
 
 
-def _sibling_renders(state, kernel_steps) -> dict:
-    """{dtype name: rendered dtype siblings} of the small kernels (see ``siblings``)."""
-    out: dict = {}
+def _sibling_renders(state, irs) -> dict:
+    """{"siblings": rendered dtype siblings} of the small kernels (see ``siblings``)."""
+    out: list = []
     allowed = state.target.dtype_ok
-    for step in kernel_steps:
-        for dt, kernel in siblings.siblings(_canonical(step.kernel), allowed).items():
+    for ir in irs:
+        for kernel in state.sibling_planner.siblings(ir, allowed):
             try:
                 rendered = state.renderer.render(kernel, lift=True,
                                                  local_size=state.local_size)
             except Exception:  # noqa: BLE001 -- a sibling is optional; never fail for one
                 continue
-            out.setdefault(dt.name, []).append(rendered)
-    return out
+            out.append(rendered)
+    return {"siblings": out}
+
+
+def _same(kernel: Kernel) -> Kernel:
+    return kernel
 
 
 def _canonical(kernel: Kernel) -> Kernel:

@@ -2,6 +2,8 @@
 
 ``runner(state, step)`` returns the callable for a ``LibraryStep``, or None when
 the step's layout or dtypes are not covered (it then runs as a host step).
+``conv_general_dilated`` (``conv``: im2col and the matrix product below) and ``sort``
+(``sort``: a bitonic network) have modules of their own.
 
 ``dot_general`` whose operands are plain (batched) matrices -- each of the batch,
 free and contracting dimension groups of an operand is addressed with a single
@@ -24,9 +26,9 @@ import math
 import numpy as np
 from plax.jaxpr import Literal
 
-__all__ = ["PRIMITIVES", "runner", "matmul_layout"]
+__all__ = ["PRIMITIVES", "runner", "matmul_layout", "matmul_kernel_for"]
 
-PRIMITIVES = frozenset({"dot_general"})
+PRIMITIVES = frozenset({"dot_general", "conv_general_dilated", "sort"})
 
 _FLOATS = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 _INTS = {
@@ -262,6 +264,16 @@ def _matmul_kernel(state, types, tile: int, wg: int, cpu: bool):
     return kernel
 
 
+def matmul_kernel_for(state, types):
+    """(kernel, tile, work-group side, cpu) of the matrix product for these C types."""
+    wg = 16 if state.info.kind == "gpu" else 8
+    while wg * wg > state.info.max_work_group_size and wg > 1:
+        wg //= 2
+    tile = 4 * wg
+    cpu = state.info.kind == "cpu"
+    return _matmul_kernel(state, types, tile, wg, cpu), tile, wg, cpu
+
+
 def _dot_general(state, step, in_avals):
     if any(isinstance(x, Literal) for x in step.inputs):
         return None
@@ -273,16 +285,24 @@ def _dot_general(state, step, in_avals):
     layout = matmul_layout(lhs_aval.shape, rhs_aval.shape, step.params["dimension_numbers"])
     if layout is None:
         return None
-    wg = 16 if state.info.kind == "gpu" else 8
-    while wg * wg > state.info.max_work_group_size and wg > 1:
-        wg //= 2
-    tile = 4 * wg
-    cpu = state.info.kind == "cpu"
-    kernel = _matmul_kernel(state, types, tile, wg, cpu)
+    kernel, tile, wg, cpu = matmul_kernel_for(state, types)
     return _Matmul(state, step, kernel, layout, tile, wg, cpu)
 
 
-_RUNNERS = {"dot_general": _dot_general}
+def _conv_general_dilated(state, step, in_avals):
+    from plax_opencl.conv import conv_runner  # conv builds on this module
+
+    return conv_runner(state, step, in_avals)
+
+
+def _sort(state, step, in_avals):
+    from plax_opencl.sort import sort_runner
+
+    return sort_runner(state, step, in_avals)
+
+
+_RUNNERS = {"dot_general": _dot_general, "conv_general_dilated": _conv_general_dilated,
+            "sort": _sort}
 
 
 def runner(state, step, in_avals):

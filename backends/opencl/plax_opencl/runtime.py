@@ -223,47 +223,55 @@ _CTYPE_BYTES = {"bool": 1, "char": 1, "uchar": 1, "short": 2, "ushort": 2, "int"
 
 
 class _KernelLaunch:
-    """A kernel step, prepared: a ``pyopencl.Kernel`` of its own whose fixed arguments
-    (the extent, lifted constants, local memory, the case of a dispatching entry) are
-    set once; a launch sets the buffer arguments and enqueues."""
+    """A kernel step, prepared: the ``pyopencl.Kernel`` of its entry point, its fixed
+    arguments (the extent, lifted constants, local memory, the case of a dispatching
+    entry), and its launch geometry. A launch sets the fixed arguments again when
+    another step used the kernel last, then the buffers, and enqueues.
 
-    __slots__ = ("kernel", "first", "inputs", "outputs", "out_avals", "scratch", "gsize",
-                 "lsize", "state", "fixed")
+    Steps start on the kernel their entry point shares (making a ``pyopencl.Kernel``
+    costs pyopencl 0.1-0.7 ms, more than most first runs); a step that keeps finding
+    another's arguments there (steps of one program taking turns, run again and again)
+    gets a kernel of its own, whose fixed arguments are set once."""
 
-    def __init__(self, state: DeviceState, step: KernelStep, handle, params, rendered):
+    SHARED_SWITCHES = 2
+
+    __slots__ = ("entry", "kernel", "first", "inputs", "outputs", "out_avals", "scratch",
+                 "gsize", "lsize", "state", "fixed", "own", "switches")
+
+    def __init__(self, state: DeviceState, step: KernelStep, handle, params, rendered, kernel):
         self.state = state
-        self.kernel = state.cl.Kernel(handle.entry.program, handle.entry.name)
+        self.entry = handle.entry
+        self.kernel = handle.entry.kernel
         self.inputs = step.inputs
         self.outputs = step.outputs
         self.out_avals = step.out_avals
         self.scratch = tuple((np.dtype(dt), int(size)) for dt, size in step.scratch)
-        extent = step.kernel.parallel_extent
+        # ``kernel``: the kernel IR as rendered (the backend may rewrite the step's).
+        extent = kernel.parallel_extent
         n = np.int64(1 if extent is None else extent)
-        nbuf = len(step.kernel.buffers)
+        nbuf = len(kernel.buffers)
         if handle.which is None:
             # Its own __kernel: buffers, then the extent, the lifted constants and the
             # local memory of cooperative reductions.
             self.first = 0
-            fixed = [n] if params is None else [n, params]
+            values = [n] if params is None else [n, params]
             for ctype in rendered.local_types:
-                fixed.append(state.cl.LocalMemory(_CTYPE_BYTES[ctype] * state.local_size))
-            for k, value in enumerate(fixed):
-                self.kernel.set_arg(nbuf + k, value)
+                values.append(state.cl.LocalMemory(_CTYPE_BYTES[ctype] * state.local_size))
+            fixed = [(nbuf + k, value) for k, value in enumerate(values)]
             self.gsize, self.lsize = state.geometry(extent, rendered.cooperative)
         else:
             # A case of a dispatching entry: (which, n, params, buffers..., padding).
             self.first = 3
-            fixed = [np.int32(handle.which), n, state.dummy if params is None else params]
-            fixed += [state.dummy] * (handle.nbuf - nbuf)
-            for k, value in enumerate(fixed[:3]):
-                self.kernel.set_arg(k, value)
-            for k, value in enumerate(fixed[3:]):
-                self.kernel.set_arg(3 + nbuf + k, value)
+            head = [np.int32(handle.which), n, state.dummy if params is None else params]
+            fixed = list(enumerate(head))
+            fixed += [(3 + k, state.dummy) for k in range(nbuf, handle.nbuf)]
             # Every launch of the entry uses one work-group size (see dispatch_program).
             self.gsize, self.lsize = state.geometry(1 if extent is None else extent,
                                                     rendered.cooperative)
         # A kernel argument does not keep its buffer alive: this does.
         self.fixed = tuple(fixed)
+        self.own = False
+        self.switches = 0
 
     def __call__(self, env: list) -> None:
         state = self.state
@@ -271,6 +279,16 @@ class _KernelLaunch:
         k = self.first
         outs = [state.empty(aval.shape, aval.dtype) for aval in self.out_avals]
         with state.lock:
+            entry = self.entry
+            if not self.own and entry.owner is not self:
+                self.switches += 1
+                if self.switches > self.SHARED_SWITCHES:
+                    kernel = self.kernel = state.cl.Kernel(entry.program, entry.name)
+                    self.own = True
+                else:
+                    entry.owner = self
+                for index, value in self.fixed:
+                    kernel.set_arg(index, value)
             for slot in self.inputs:
                 mem = env[slot].mem
                 kernel.set_arg(k, state.dummy if mem is None else mem)
@@ -363,8 +381,8 @@ class CLExecutable(Executable):
 def make_runner(state: DeviceState, schedule, step, kernels: dict, library_runner):
     """The callable running one schedule step."""
     if isinstance(step, KernelStep):
-        handle, params, rendered = kernels[id(step)]
-        return _KernelLaunch(state, step, handle, params, rendered)
+        handle, params, rendered, kernel = kernels[id(step)]
+        return _KernelLaunch(state, step, handle, params, rendered, kernel)
     if isinstance(step, AllocStep):
         return _Alloc(state, step)
     if isinstance(step, LibraryStep):

@@ -17,9 +17,17 @@ program the driver rejects with siblings is built again without them.
 
 int64 is left out of the integer family: it is also the index type, which a
 substitution must not touch.
+
+``Planner`` also learns from the requests: a kernel seen a second time with another
+dtype in the same place (the same kernel with that dtype written as a placeholder) is
+a kernel some code runs over many dtypes, so it then gets siblings for every dtype
+(across families, and for kernels with two data dtypes, such as conversions, along
+each of them), once.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from plax import dtypes
@@ -37,10 +45,11 @@ from plax.lowering.kernel_ir import (
     Store,
     Sym,
     Update,
+    kernel_text,
     walk_exprs,
 )
 
-__all__ = ["FAMILIES", "siblings"]
+__all__ = ["FAMILIES", "siblings", "Planner"]
 
 FAMILIES = (
     tuple(np.dtype(d) for d in ("int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64")),
@@ -95,8 +104,85 @@ def siblings(kernel: Kernel, allowed) -> dict:
     return out
 
 
+_ALL = tuple(d for family in FAMILIES for d in family)
+# Stand for "the dtype that varies" in the text that identifies a kernel up to that
+# dtype (the first one the kernel does not use): they hold the constants of the
+# narrower types exactly, and extremes become infinities.
+_PLACEHOLDERS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class Planner:
+    """The siblings to build with a program (see the module docstring)."""
+
+    MAX_KEYS = 1 << 16
+
+    def __init__(self):
+        self._seen: dict = {}  # kernel text with one dtype as a placeholder -> dtypes seen
+        self._expanded: set = set()
+
+    def siblings(self, kernel: Kernel, allowed) -> list:
+        out = list(siblings(kernel, allowed).values())
+        found = _kernel_dtypes(kernel)
+        if not found or len(found) > 2 or any(
+                isinstance(e, Op) and e.op == "bitcast_convert_type"
+                for e in walk_exprs(kernel.body)):
+            return out
+        if len(self._seen) > self.MAX_KEYS:
+            self._seen.clear()
+            self._expanded.clear()
+        covered = {frozenset(_kernel_dtypes(k)) for k in out}
+        placeholder = next((d for d in _PLACEHOLDERS if d not in found), None)
+        for source in found if placeholder is not None else ():
+            skeleton = _substitute(kernel, source, placeholder)
+            if skeleton is None:
+                continue
+            key = kernel_text(skeleton, with_name=False)
+            seen = self._seen.setdefault(key, set())
+            seen.add(source)
+            if len(seen) < 2 or key in self._expanded:
+                continue
+            self._expanded.add(key)
+            for target in _ALL:
+                if target in found or target in seen or not allowed(target):
+                    continue
+                if frozenset(found - {source} | {target}) in covered:
+                    continue
+                swapped = _substitute(kernel, source, target)
+                if swapped is not None:
+                    out.append(swapped)
+        return out
+
+
 class _Unrepresentable(Exception):
     pass
+
+
+def _extreme(dtype, high: bool):
+    """The largest (smallest) value of ``dtype``: infinities for floats."""
+    if dtypes.is_float(dtype):
+        return np.asarray(np.inf if high else -np.inf, dtype)[()]
+    info = np.iinfo(dtype)
+    return np.asarray(info.max if high else info.min, dtype)[()]
+
+
+def _convert_const(value, src, dst):
+    """``value`` of dtype ``src`` as a ``dst`` constant. A dtype's extremes (the
+    identities of max and min reductions, the initial values of argmax and argmin) map
+    to the extremes of ``dst``: the same kernel for ``dst`` would start from those. An
+    unsigned zero stays zero (it is more often a sum's identity than a maximum's)."""
+    value = np.asarray(value, src)
+    if (dtypes.is_float(src) or dtypes.is_signed(src)) and value == _extreme(src, False):
+        return _extreme(dst, False)
+    if value == _extreme(src, True):
+        return _extreme(dst, True)
+    if dtypes.is_float(src) and np.isnan(value):
+        if dtypes.is_float(dst):
+            return np.asarray(np.nan, dst)[()]
+        raise _Unrepresentable
+    converted = value.astype(dst)
+    if converted.astype(src) != value:
+        raise _Unrepresentable
+    return converted[()]
 
 
 def _substitute(kernel: Kernel, src, dst) -> Kernel | None:
@@ -112,10 +198,7 @@ def _substitute(kernel: Kernel, src, dst) -> Kernel | None:
         if isinstance(e, Const):
             out = e
             if e.dtype == src:
-                converted = np.asarray(e.value, src).astype(dst)
-                if converted.astype(src) != np.asarray(e.value, src):
-                    raise _Unrepresentable
-                out = Const(converted[()], dst)
+                out = Const(_convert_const(e.value, src, dst), dst)
         elif isinstance(e, Sym):
             out = Sym(e.name, dt(e.dtype))
         elif isinstance(e, Load):
@@ -141,7 +224,8 @@ def _substitute(kernel: Kernel, src, dst) -> Kernel | None:
         raise _Unrepresentable
 
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # float -> int casts of out-of-range values
             body = [stmt(s) for s in kernel.body]
     except (_Unrepresentable, OverflowError, ValueError, TypeError):
         return None
