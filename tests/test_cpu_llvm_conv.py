@@ -18,7 +18,6 @@ pytest.importorskip("llvmlite")
 
 from plax_cpu_llvm import conv as cpu_conv  # noqa: E402
 from plax_cpu_llvm import conv_gemm  # noqa: E402
-from plax_cpu_llvm import blas  # noqa: E402
 
 from tests.test_cpu_llvm_ops import assert_close  # noqa: E402
 
@@ -299,15 +298,11 @@ def test_tiles_on_threads(name, shift, monkeypatch, paths):
         monkeypatch.setattr(conv_gemm, "SHIFT_MIN_CHANNELS", 1)
         monkeypatch.setattr(conv_gemm, "SHIFT_MAX_WASTE", math.inf)
     f, lhs_shape, rhs_shape = case_fn(name)
-    setter = blas.local_thread_setter()
-    before = setter(7) if setter is not None else None  # this thread's count, marked
-    try:
-        check(f, ints(*lhs_shape), ints(*rhs_shape))
-        if setter is not None:
-            assert setter(7) == 7  # the calling thread's BLAS thread count is given back
-    finally:
-        if setter is not None:
-            setter(before)
+    threads = conv_gemm._BlasThreads()
+    before = threads._get() if threads.available else None
+    check(f, ints(*lhs_shape), ints(*rhs_shape))
+    if threads.available:
+        assert threads._get() == before  # the BLAS thread count is given back
     assert "reference" not in paths
 
 

@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-__all__ = ["symbols", "gemm_layout", "local_thread_setter", "ROW_MAJOR", "NO_TRANS", "TRANS"]
+__all__ = ["symbols", "gemm_layout", "loaded_libraries", "ROW_MAJOR", "NO_TRANS", "TRANS"]
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # the CBLAS enums
 
@@ -30,7 +30,8 @@ _CANDIDATES = (("scipy_cblas_{}64_", 64), ("cblas_{}64_", 64), ("scipy_cblas_{}"
                ("cblas_{}", 32))
 
 
-def _loaded_libraries() -> list[str]:
+def loaded_libraries() -> list[str]:
+    """Paths of the BLAS libraries this process has loaded (numpy's first)."""
     paths = []
     try:
         with open("/proc/self/maps") as f:
@@ -48,7 +49,7 @@ def _loaded_libraries() -> list[str]:
 @functools.lru_cache(maxsize=1)
 def _library():
     """(ctypes library, symbol pattern, integer bits) of a CBLAS with ?gemm, or None."""
-    for path in _loaded_libraries():
+    for path in loaded_libraries():
         try:
             lib = ctypes.CDLL(path)
         except OSError:
@@ -69,21 +70,6 @@ def symbols() -> tuple[dict, int]:
     return ({f"plax.blas.{r}": ctypes.cast(getattr(lib, pattern.format(r)),
                                            ctypes.c_void_p).value
              for r in ("sgemm", "dgemm")}, bits)
-
-
-@functools.lru_cache(maxsize=1)
-def local_thread_setter():
-    """OpenBLAS's ``openblas_set_num_threads_local(n) -> previous`` (the BLAS thread
-    count of the calling thread only), or None where numpy's BLAS has no such call."""
-    for path in _loaded_libraries():
-        try:
-            fn = getattr(ctypes.CDLL(path), "openblas_set_num_threads_local", None)
-        except OSError:
-            continue
-        if fn is not None:
-            fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
-            return fn
-    return None
 
 
 def gemm_layout(lhs_shape, rhs_shape, dimension_numbers):

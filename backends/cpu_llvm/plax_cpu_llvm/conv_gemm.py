@@ -596,33 +596,87 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR
 
 
+class _BlasThreads:
+    """Holds OpenBLAS at one thread while tiles run in parallel, when numpy's BLAS is
+    an OpenBLAS this process has loaded; ``available`` is False elsewhere, and tiles
+    then run one after another on BLAS's own threads.
+
+    The hold is process-wide: OpenBLAS's thread count is global (numpy's build also
+    makes ``openblas_set_num_threads_local`` global, as measured), so another Python
+    thread's BLAS calls run single-threaded while a convolution runs."""
+
+    _GET = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+            "openblas_get_num_threads")
+    _SET = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+            "openblas_set_num_threads")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 1
+        self._get, self._set, self.reason = self._find()
+
+    @property
+    def available(self) -> bool:
+        return self._set is not None
+
+    def _find(self):
+        import ctypes
+
+        for path in blas.loaded_libraries():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            get = next((getattr(lib, n) for n in self._GET if hasattr(lib, n)), None)
+            set_ = next((getattr(lib, n) for n in self._SET if hasattr(lib, n)), None)
+            if get is not None and set_ is not None:
+                get.restype, get.argtypes = ctypes.c_int, []
+                set_.restype, set_.argtypes = None, [ctypes.c_int]
+                return get, set_, f"OpenBLAS at {path}"
+        return None, None, "no loaded OpenBLAS with a thread-count API"
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                self._saved = self._get()
+                self._set(1)
+            self._users += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._set(self._saved)
+
+
+_BLAS_THREADS = None
+
+
 def _run_tiles(work, tiles, parallel: bool) -> None:
     """Runs ``work(tile)`` for every tile: on the calling thread and the pool's threads
-    (each pulling the next tile) with single-threaded BLAS when ``parallel`` and
-    OpenBLAS can be held at one thread per calling thread, else in turn on the calling
-    thread. The hold is per thread (``openblas_set_num_threads_local``), so other
-    threads' numpy keeps its BLAS threads."""
-    one_thread = blas.local_thread_setter()
-    if parallel and len(tiles) > 1 and one_thread is not None:
-        queue = iter(tiles)  # list iterators hand out each item once, across threads
+    (each pulling the next tile) with single-threaded BLAS when ``parallel`` and the
+    BLAS thread count can be held, else in turn on the calling thread."""
+    global _BLAS_THREADS
+    if parallel and len(tiles) > 1:
+        if _BLAS_THREADS is None:
+            _BLAS_THREADS = _BlasThreads()
+        if _BLAS_THREADS.available:
+            queue = iter(tiles)  # list iterators hand out each item once, across threads
 
-        def drain():
-            previous = one_thread(1)
-            try:
+            def drain():
                 for tile in queue:
                     work(tile)
-            finally:
-                # OpenBLAS reads back 0 ("unset") as the global count, which it keeps.
-                one_thread(previous)
 
-        helpers = min(_thread_count(), len(tiles)) - 1
-        futures = [_executor().submit(drain) for _ in range(helpers)]
-        try:
-            drain()
-        finally:
-            for future in futures:
-                future.result()
-        return
+            with _BLAS_THREADS:
+                helpers = min(_thread_count(), len(tiles)) - 1
+                futures = [_executor().submit(drain) for _ in range(helpers)]
+                try:
+                    drain()
+                finally:
+                    for future in futures:
+                        future.result()
+            return
     for tile in tiles:
         work(tile)
 
