@@ -7,22 +7,7 @@ import plax
 import pytest
 from plax import lax
 
-pytest.importorskip("pyopencl")
-pytest.importorskip("plax_opencl")
-
-
-def _opencl_available() -> bool:
-    return any(info.name == "opencl" and info.available for info in plax.backends())
-
-
-pytestmark = pytest.mark.skipif(not _opencl_available(), reason="no OpenCL device")
-
-
-def _state():
-    from plax.backend.registry import get_backend
-
-    backend = get_backend("opencl")
-    return backend.state(backend.devices()[0])
+from tests.opencl_testing import pytestmark, device_state as _state  # noqa: F401
 
 
 def _pocl_headers():

@@ -8,23 +8,7 @@ import plax
 import pytest
 from plax import dtypes, lax
 
-pytest.importorskip("pyopencl")
-pytest.importorskip("plax_opencl")
-
-
-def _opencl_available() -> bool:
-    return any(info.name == "opencl" and info.available for info in plax.backends())
-
-
-pytestmark = pytest.mark.skipif(not _opencl_available(), reason="no OpenCL device")
-
-
-@pytest.fixture(autouse=True)
-def _x64():
-    previous = plax.config.read("enable_x64")
-    plax.config.update("enable_x64", True)
-    yield
-    plax.config.update("enable_x64", previous)
+from tests.opencl_testing import pytestmark, x64_on  # noqa: F401
 
 
 def _inputs(lhs_shape, rhs_shape, dtype, seed=0):

@@ -13,15 +13,7 @@ import plax.numpy as pnp
 import pytest
 from plax import dtypes, lax
 
-pytest.importorskip("pyopencl")
-pytest.importorskip("plax_opencl")
-
-
-def _opencl_available() -> bool:
-    return any(info.name == "opencl" and info.available for info in plax.backends())
-
-
-pytestmark = pytest.mark.skipif(not _opencl_available(), reason="no OpenCL device")
+from tests.opencl_testing import pytestmark, x64_on, as_dtype as _dtype  # noqa: F401
 
 SIGNED = ("int8", "int16", "int32", "int64")
 UNSIGNED = ("uint8", "uint16", "uint32", "uint64")
@@ -38,18 +30,6 @@ def _caps():
 def _skip_unsupported(dt):
     if not _caps().supports_dtype(_dtype(dt)):
         pytest.skip(f"the OpenCL device does not compute {dt}")
-
-
-@pytest.fixture(autouse=True)
-def _x64():
-    previous = plax.config.read("enable_x64")
-    plax.config.update("enable_x64", True)
-    yield
-    plax.config.update("enable_x64", previous)
-
-
-def _dtype(name):
-    return dtypes.bfloat16 if name == "bfloat16" else np.dtype(name)
 
 
 def _ordinal(x: np.ndarray) -> np.ndarray:
