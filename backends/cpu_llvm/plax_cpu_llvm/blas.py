@@ -21,6 +21,8 @@ import os
 
 import numpy as np
 
+from plax.lowering.matmul import matmul_layout
+
 __all__ = ["symbols", "gemm_layout", "loaded_libraries", "ROW_MAJOR", "NO_TRANS", "TRANS"]
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # the CBLAS enums
@@ -75,34 +77,24 @@ def symbols() -> tuple[dict, int]:
 def gemm_layout(lhs_shape, rhs_shape, dimension_numbers):
     """``dot_general`` as ``batch`` row-major GEMMs without copying:
     (batch, m, n, k, transpose_lhs, transpose_rhs), or None when the operands'
-    layouts need a copy (batch dimensions not leading, dimensions interleaved)."""
-    (lc, rc), (lb, rb) = dimension_numbers
-    nb = len(lb)
-    if tuple(lb) != tuple(range(nb)) or tuple(rb) != tuple(range(nb)):
+    strides (``plax.lowering.matmul.matmul_layout``) are not ones BLAS takes: each
+    matrix row-major (unit stride along its rows) or transposed, batches packed."""
+    layout = matmul_layout(lhs_shape, rhs_shape, dimension_numbers)
+    if layout is None:
         return None
-    if list(lc) != sorted(lc) or list(rc) != sorted(rc):
-        return None  # contracting dimensions would pair up in another order
+    batch, m, n, k, (sab, sam, sak), (sbb, sbk, sbn) = layout
 
-    def contract_first(ndim, contract):
-        """False for [batch, free..., contract...], True for [batch, contract..., free...]."""
-        if list(contract) == list(range(ndim - len(contract), ndim)):
+    def orientation(rows, cols, row_stride, col_stride):
+        """False for a plain rows x cols matrix, True for one stored transposed."""
+        if (cols == 1 or col_stride == 1) and (rows == 1 or row_stride == cols):
             return False
-        if list(contract) == list(range(nb, nb + len(contract))):
+        if (rows == 1 or row_stride == 1) and (cols == 1 or col_stride == rows):
             return True
         return None
 
-    lhs_first = contract_first(len(lhs_shape), lc)
-    rhs_first = contract_first(len(rhs_shape), rc)
-    if lhs_first is None or rhs_first is None:
+    ta = orientation(m, k, sam, sak)
+    tb = orientation(k, n, sbk, sbn)
+    packed = batch == 1 or (sab == m * k and sbb == k * n)
+    if ta is None or tb is None or not packed:
         return None
-
-    def size(shape, dims):
-        return int(np.prod([shape[d] for d in dims], dtype=np.int64))
-
-    lhs_free = [d for d in range(nb, len(lhs_shape)) if d not in lc]
-    rhs_free = [d for d in range(nb, len(rhs_shape)) if d not in rc]
-    batch = size(lhs_shape, lb)
-    m, n, k = size(lhs_shape, lhs_free), size(rhs_shape, rhs_free), size(lhs_shape, lc)
-    # lhs [contract, free] is stored k x m: transposed. rhs [free, contract] is stored
-    # n x k: transposed; [contract, free] is the plain k x n.
-    return batch, m, n, k, bool(lhs_first and lc), bool(rc) and not rhs_first
+    return batch, m, n, k, ta, tb

@@ -40,21 +40,13 @@ from plax.lowering.kernel_ir import (
 )
 
 from plax_cpu_llvm import mathlib
-from plax_cpu_llvm.llvm_types import COMPUTE_TYPE, NARROW, STORAGE_TYPE, kind, suffix
+from plax_cpu_llvm.llvm_types import (
+    COMPUTE_TYPE, F16, F32, F64, I1, I8, I16, I32, I64, NARROW, PTR, STORAGE_TYPE, VOID, kind,
+    suffix,
+)
 from plax_cpu_llvm.ops import EMITTERS, EXACT_IN_NARROW, supports_op
 
 __all__ = ["ModuleBuilder", "supports_op", "COMPUTE_TYPE", "STORAGE_TYPE"]
-
-I1 = ir.IntType(1)
-I8 = ir.IntType(8)
-I16 = ir.IntType(16)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
-F16 = ir.HalfType()
-F32 = ir.FloatType()
-F64 = ir.DoubleType()
-PTR = ir.PointerType()
-VOID = ir.VoidType()
 
 _NO_VECTORIZE = "plax.loop.novectorize"
 _MD_BASE = 1_000_000

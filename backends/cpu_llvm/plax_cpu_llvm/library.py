@@ -23,23 +23,14 @@ import numpy as np
 
 from plax import dtypes
 from plax.interpreters import reference
+from plax.lax.linalg import batched_matmul_views
 
 from plax_cpu_llvm import conv, native_loops
+from plax_cpu_llvm.runtime import contiguous
 
 __all__ = ["FACTORIES", "PRIMITIVES"]
 
 _BLAS = (dtypes.float32, dtypes.float64)
-
-
-def _contiguous(a):
-    a = np.asarray(a)
-    if a.flags.c_contiguous and a.flags.aligned:
-        return a
-    return np.array(a, copy=True, order="C")
-
-
-def _size(shape, dims) -> int:
-    return int(np.prod([shape[d] for d in dims], dtype=np.int64))
 
 
 # -- dot_general ------------------------------------------------------------------
@@ -53,18 +44,10 @@ def _dot_general(step, compile_jaxpr):
         rhs = np.asarray(rhs)
         if not (lhs.dtype == rhs.dtype == out_aval.dtype and lhs.dtype in _BLAS):
             return reference.apply(primitive, [lhs, rhs], params, step.out_avals)
-        (lc, rc), (lb, rb) = params["dimension_numbers"]
-        lhs_free = [d for d in range(lhs.ndim) if d not in lc and d not in lb]
-        rhs_free = [d for d in range(rhs.ndim) if d not in rc and d not in rb]
-        b = _size(lhs.shape, lb)
-        m = _size(lhs.shape, lhs_free)
-        k = _size(lhs.shape, lc)
-        n = _size(rhs.shape, rhs_free)
-        a = np.transpose(lhs, tuple(lb) + tuple(lhs_free) + tuple(lc)).reshape(b, m, k)
-        c = np.transpose(rhs, tuple(rb) + tuple(rc) + tuple(rhs_free)).reshape(b, k, n)
+        a, c, out_shape = batched_matmul_views(lhs, rhs, params["dimension_numbers"])
         with np.errstate(all="ignore"):  # inf * 0 is NaN, as the reference computes it
-            out = np.matmul(a, c).reshape(out_aval.shape)
-        return [_contiguous(out)]
+            out = np.matmul(a, c).reshape(out_shape)
+        return [contiguous(out)]
 
     return run
 
@@ -83,7 +66,7 @@ def _while(step, compile_jaxpr):
     n_body = params["body_nconsts"]
 
     def run(*args):
-        args = [_contiguous(a) for a in args]
+        args = [contiguous(a) for a in args]
         cond_consts = args[:n_cond]
         body_consts = args[n_cond:n_cond + n_body]
         carry = args[n_cond + n_body:]
@@ -103,7 +86,7 @@ def _cond(step, compile_jaxpr):
 
     def run(index, *args):
         i = int(np.clip(int(index), 0, last))
-        return branches[i].execute([_contiguous(a) for a in args])
+        return branches[i].execute([contiguous(a) for a in args])
 
     return run
 
@@ -124,7 +107,7 @@ def _scan(step, compile_jaxpr):
     y_avals = params["jaxpr"].out_avals[num_carry:]
 
     def run(*args):
-        args = [_contiguous(a) for a in args]
+        args = [contiguous(a) for a in args]
         consts = args[:num_consts]
         carry = args[num_consts:num_consts + num_carry]
         xs = args[num_consts + num_carry:]

@@ -23,12 +23,10 @@ import math
 
 from llvmlite import ir
 
+from plax_cpu_llvm.llvm_types import F32, F64, I1, I32
+
 __all__ = ["MathLib", "LIBM", "OWN_F32", "libm_symbols", "libmvec_variants"]
 
-F32 = ir.FloatType()
-F64 = ir.DoubleType()
-I32 = ir.IntType(32)
-I1 = ir.IntType(1)
 
 # op -> (float32 name, float64 name) in libm.
 LIBM = {

@@ -30,21 +30,15 @@ from plax.lowering import loops
 from plax.lowering.schedule import KernelStep, LibraryStep
 
 from plax_cpu_llvm import blas
+from plax_cpu_llvm.runtime import contiguous
+from plax_cpu_llvm.llvm_types import F32, F64, I1, I8, I32, I64, PTR, VOID
 
 __all__ = ["NativeLoop", "native_while", "native_scan", "STATS"]
 
 # How many loop steps were compiled natively and how many kept a Python loop.
 STATS = {"native": 0, "python": 0}
 
-I1 = ir.IntType(1)
-I8 = ir.IntType(8)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
-PTR = ir.PointerType()
-VOID = ir.VoidType()
-
-_GEMM = {np.dtype(np.float32): ("sgemm", ir.FloatType()),
-         np.dtype(np.float64): ("dgemm", ir.DoubleType())}
+_GEMM = {np.dtype(np.float32): ("sgemm", F32), np.dtype(np.float64): ("dgemm", F64)}
 
 
 # -- the driver ------------------------------------------------------------------
@@ -58,15 +52,10 @@ class NativeLoop:
         self.blas_bits = blas_bits
         self._text = None
 
-    def programs(self):
-        yield "body", self.plan.body
-        if self.plan.cond is not None:
-            yield "cond", self.plan.cond
-
     def text(self) -> str:
         if self._text is None:
             parts = [f"native-loop blas={self.blas_bits}", self.plan.description()]
-            for name, layout in self.programs():
+            for name, layout in self.plan.programs():
                 for n, step in enumerate(layout.schedule.steps):
                     ins = ",".join(str(layout.entry(s)) for s in getattr(step, "inputs", ()))
                     outs = ",".join(str(layout.entry(s)) for s in step.outputs)
@@ -88,7 +77,7 @@ class NativeLoop:
         self.fn = fn
         self.frame = fn.args[0]
         self.cores = {}
-        for name, layout in self.programs():
+        for name, layout in self.plan.programs():
             for n, step in enumerate(layout.schedule.steps):
                 if isinstance(step, KernelStep):
                     self.cores[(name, n)] = mb.add_core(step.kernel, f"{symbol}.{name}{n}")
@@ -263,7 +252,7 @@ class _Runner:
         self.plan = plan
         self.driver = driver
         self.frame_type = ctypes.c_void_p * plan.frame_size
-        self.consts = [(e, _contiguous(np.asarray(v))) for e, v in plan.consts]
+        self.consts = [(e, contiguous(v)) for e, v in plan.consts]
         self.allocations = [(e, a.shape, np.dtype(a.dtype)) for e, a in plan.allocations]
         self.carry_entries = {c.current for c in plan.carries}
 
@@ -298,15 +287,17 @@ class _Runner:
                 for c, v in zip(plan.carries, carry)]
 
 
-def _contiguous(a):
-    if a.flags.c_contiguous and a.flags.aligned:
-        return a
-    return np.array(a, copy=True, order="C")
-
-
-def _compile(native: NativeLoop, backend):
-    (address,) = backend.compiler.compile([native], "loop").values()
-    return ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)(address)
+def _runner(plan: loops.LoopPlan, backend, parallel_work: int):
+    """The compiled driver of ``plan`` behind a ``_Runner``, or None when a program
+    cannot run natively (counted in ``STATS`` either way)."""
+    found = _gemms(plan.programs(), parallel_work, backend.threads)
+    if found is None:
+        STATS["python"] += 1
+        return None
+    (address,) = backend.compiler.compile([NativeLoop(plan, *found)], "loop").values()
+    driver = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)(address)
+    STATS["native"] += 1
+    return _Runner(plan, driver)
 
 
 def native_while(step, cond, body, backend, parallel_work: int):
@@ -314,19 +305,17 @@ def native_while(step, cond, body, backend, parallel_work: int):
     and body, or None to loop in Python."""
     params = step.params
     if not (loops.eligible(cond, _library_ok) and loops.eligible(body, _library_ok)):
-        return _python()
+        STATS["python"] += 1
+        return None
     n_cond, n_body = params["cond_nconsts"], params["body_nconsts"]
-    carry_avals = params["body_jaxpr"].out_avals
-    plan = loops.plan_while(cond, body, n_cond, n_body, carry_avals)
-    found = _gemms(list(_layouts(plan)), parallel_work, backend.threads)
-    if found is None:
-        return _python()
-    runner = _Runner(plan, _compile(NativeLoop(plan, *found), backend))
-    STATS["native"] += 1
+    plan = loops.plan_while(cond, body, n_cond, n_body, params["body_jaxpr"].out_avals)
+    runner = _runner(plan, backend, parallel_work)
+    if runner is None:
+        return None
     n_consts = n_cond + n_body
 
     def run(*args):
-        args = [_contiguous(np.asarray(a)) for a in args]
+        args = [contiguous(a) for a in args]
         return runner(args[:n_consts], args[n_consts:])
 
     return run
@@ -337,23 +326,21 @@ def native_scan(step, body, backend, parallel_work: int):
     None to loop in Python."""
     params = step.params
     if not loops.eligible(body, _library_ok):
-        return _python()
+        STATS["python"] += 1
+        return None
     num_consts, num_carry = params["num_consts"], params["num_carry"]
     jaxpr = params["jaxpr"]
-    carry_avals = jaxpr.out_avals[:num_carry]
-    x_avals = jaxpr.in_avals[num_consts + num_carry:]
     y_avals = jaxpr.out_avals[num_carry:]
     length = params["length"]
-    plan = loops.plan_scan(body, num_consts, num_carry, carry_avals, x_avals, y_avals, length,
+    plan = loops.plan_scan(body, num_consts, num_carry, jaxpr.out_avals[:num_carry],
+                           jaxpr.in_avals[num_consts + num_carry:], y_avals, length,
                            params["reverse"])
-    found = _gemms(list(_layouts(plan)), parallel_work, backend.threads)
-    if found is None:
-        return _python()
-    runner = _Runner(plan, _compile(NativeLoop(plan, *found), backend))
-    STATS["native"] += 1
+    runner = _runner(plan, backend, parallel_work)
+    if runner is None:
+        return None
 
     def run(*args):
-        args = [_contiguous(np.asarray(a)) for a in args]
+        args = [contiguous(a) for a in args]
         consts = args[:num_consts]
         carry = args[num_consts:num_consts + num_carry]
         xs = args[num_consts + num_carry:]
@@ -361,14 +348,3 @@ def native_scan(step, body, backend, parallel_work: int):
         return runner(consts, carry, xs, ys) + ys
 
     return run
-
-
-def _python():
-    STATS["python"] += 1
-    return None
-
-
-def _layouts(plan):
-    yield "body", plan.body
-    if plan.cond is not None:
-        yield "cond", plan.cond

@@ -18,12 +18,11 @@ from llvmlite import ir
 
 from plax.lowering.kernel_ir import INDEX
 
-from plax_cpu_llvm.llvm_types import COMPUTE_TYPE, NARROW, STORAGE_TYPE
+from plax_cpu_llvm.llvm_types import COMPUTE_TYPE, I1, NARROW, STORAGE_TYPE
 from plax_cpu_llvm.llvm_types import kind as _kind
 
 __all__ = ["EMITTERS", "EXACT_IN_NARROW", "INTRINSIC", "supports_op"]
 
-I1 = ir.IntType(1)
 
 # ----------------------------------------------------------------------------
 # What the backend supports.

@@ -26,9 +26,9 @@ from plax.interpreters import reference
 from plax.jaxpr import Literal
 from plax.lowering.schedule import AllocStep, HostStep, KernelStep, LibraryStep, Schedule
 
-from plax_cpu_llvm import library
 
-__all__ = ["CpuExecutable", "ThreadPool", "pyobject_offsets", "freeze", "default_threads"]
+__all__ = ["CpuExecutable", "ThreadPool", "pyobject_offsets", "freeze", "default_threads",
+           "contiguous"]
 
 
 def freeze(array: np.ndarray) -> np.ndarray:
@@ -167,9 +167,10 @@ class CpuExecutable(Executable):
         return self._text
 
 
-def _contiguous(a):
+def contiguous(a):
     """A C-contiguous, aligned array (host steps may return views); keeps 0-d as 0-d,
     which np.ascontiguousarray does not."""
+    a = np.asarray(a)
     if a.flags.c_contiguous and a.flags.aligned:
         return a
     return np.array(a, copy=True, order="C")
@@ -177,6 +178,8 @@ def _contiguous(a):
 
 def _host_runner(step, compile_jaxpr):
     if isinstance(step, LibraryStep):
+        from plax_cpu_llvm import library  # library steps build on this module
+
         return library.FACTORIES[step.primitive.name](step, compile_jaxpr)
     params = step.params
     avals = step.out_avals
@@ -187,14 +190,14 @@ def _host_runner(step, compile_jaxpr):
 def _generate(schedule: Schedule, functions: dict, pool: ThreadPool, abi: str,
               parallel_work: int, buffers: BufferPool, compile_jaxpr=None):
     """Python source of ``execute(buffers)`` for a schedule, and its namespace."""
-    ns = {"np": np, "empty": np.empty, "contiguous": _contiguous, "pooled": buffers.empty}
+    ns = {"np": np, "empty": np.empty, "contiguous": contiguous, "pooled": buffers.empty}
     ns["_min_pooled"] = buffers.min_bytes
     lines = ["def execute(buffers):"]
     ins = [f"s{slot}" for slot in schedule.input_slots]
     if ins:
         lines.append(f"    {', '.join(ins)}{',' if len(ins) == 1 else ''} = buffers")
     for slot, value in schedule.consts:
-        ns[f"c{slot}"] = _contiguous(np.asarray(value))
+        ns[f"c{slot}"] = contiguous(value)
         lines.append(f"    s{slot} = c{slot}")
     producers = {}
     for n, (step, frees) in enumerate(zip(schedule.steps, schedule.frees)):

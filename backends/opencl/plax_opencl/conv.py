@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 from plax.jaxpr import Literal
+from plax.lowering.matmul import group_stride, row_major_strides
 
 from plax_opencl import library
 
@@ -147,15 +148,6 @@ def _move_kernel(state):
     return kernel
 
 
-def _row_major_strides(shape) -> list[int]:
-    strides = []
-    stride = 1
-    for n in reversed(shape):
-        strides.append(stride)
-        stride *= n
-    return strides[::-1]
-
-
 def _plan(lhs_shape, rhs_shape, out_shape, params):
     """The launch parameters, or None when the layout is not covered."""
     lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
@@ -175,14 +167,14 @@ def _plan(lhs_shape, rhs_shape, out_shape, params):
     if 0 in (m, k, group_out):
         return None
     # The kernel: its non-output dimensions, in memory order, must be walked by one stride.
-    rs = _row_major_strides(rhs_shape)
+    rs = row_major_strides(rhs_shape)
     kdims = [a for a in range(len(rhs_shape)) if a != rhs_spec[0]]
-    s_k = library._group_stride(rhs_shape, rs, kdims)
+    s_k = group_stride(rhs_shape, rs, kdims)
     if s_k is None:
         return None
     s_o = rs[rhs_spec[0]]
     kinds = {rhs_spec[1]: -1, **{rhs_spec[2 + i]: i for i in range(nsp)}}
-    ls = _row_major_strides(lhs_shape)
+    ls = row_major_strides(lhs_shape)
     im2col = [m, k, nsp, out_batch if bgc > 1 else 0, group_in if fgc > 1 else 0,
               ls[lhs_spec[0]], ls[lhs_spec[1]]]
     for i in range(nsp):

@@ -21,10 +21,10 @@ result type's own wrap-around.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from plax.jaxpr import Literal
+from plax.lowering.matmul import matmul_layout
 
 __all__ = ["PRIMITIVES", "runner", "matmul_layout", "matmul_kernel_for"]
 
@@ -156,49 +156,6 @@ __kernel void plax_matmul(__global const TA* restrict A, __global const TB* rest
       C[(m0 + i) * N + n0 + j] = (TO)acc[i][j];
 }}
 """
-
-
-def _row_major_strides(shape) -> list[int]:
-    strides = []
-    stride = 1
-    for n in reversed(shape):
-        strides.append(stride)
-        stride *= n
-    return strides[::-1]
-
-
-def _group_stride(shape, strides, dims) -> int | None:
-    """The one stride that walks ``dims`` (in this order) as a flat index, or None."""
-    dims = [d for d in dims if shape[d] != 1]
-    if not dims:
-        return 0
-    for a, b in zip(dims, dims[1:]):
-        if strides[a] != strides[b] * shape[b]:
-            return None
-    return strides[dims[-1]]
-
-
-def matmul_layout(lhs_shape, rhs_shape, dimension_numbers):
-    """(batch, M, N, K, (sab, sam, sak), (sbb, sbk, sbn)) when dot_general is a plain
-    batched matrix product of C-contiguous operands, else None."""
-    (lc, rc), (lb, rb) = dimension_numbers
-    lhs_free = [d for d in range(len(lhs_shape)) if d not in lc and d not in lb]
-    rhs_free = [d for d in range(len(rhs_shape)) if d not in rc and d not in rb]
-    ls = _row_major_strides(lhs_shape)
-    rs = _row_major_strides(rhs_shape)
-    lhs_strides = [_group_stride(lhs_shape, ls, g) for g in (lb, lhs_free, lc)]
-    rhs_strides = [_group_stride(rhs_shape, rs, g) for g in (rb, rc, rhs_free)]
-    if any(s is None for s in lhs_strides + rhs_strides):
-        return None
-
-    def size(shape, dims):
-        return math.prod(shape[d] for d in dims)
-
-    batch = size(lhs_shape, lb)
-    m = size(lhs_shape, lhs_free)
-    k = size(lhs_shape, lc)
-    n = size(rhs_shape, rhs_free)
-    return batch, m, n, k, tuple(lhs_strides), tuple(rhs_strides)
 
 
 def _kernel_types(lhs, rhs, out):

@@ -237,31 +237,38 @@ def _dot_general_rule(
     return [ShapedArray(shape, dtype, lhs.weak_type and rhs.weak_type)]
 
 
-def _dot_general_impl(lhs, rhs, *, dimension_numbers, precision, preferred_element_type):
-    lhs = np.asarray(lhs)
-    rhs = np.asarray(rhs)
+def batched_matmul_views(lhs: np.ndarray, rhs: np.ndarray, dimension_numbers):
+    """``dot_general``'s operands as one batched matrix product, [batch, M, K] @
+    [batch, K, N] (transposes and reshapes, which copy only where the layout needs
+    it), and the shape of the result. Backends computing with numpy use it too."""
     (lc, rc), (lb, rb) = dimension_numbers
-    out_dtype = _dot_result_dtype(lhs.dtype, rhs.dtype, preferred_element_type)
-    acc = accumulation_dtype((lhs.dtype, rhs.dtype), out_dtype)
     lhs_free = [d for d in range(lhs.ndim) if d not in lc and d not in lb]
     rhs_free = [d for d in range(rhs.ndim) if d not in rc and d not in rb]
 
     def size(shape, dims):
         return int(np.prod([shape[d] for d in dims], dtype=np.int64))
 
-    # As one batched matrix product: [batch, lhs_free, contract] @ [batch, contract, rhs_free].
     b = size(lhs.shape, lb)
     m = size(lhs.shape, lhs_free)
     k = size(lhs.shape, lc)
     n = size(rhs.shape, rhs_free)
     a = np.transpose(lhs, tuple(lb) + tuple(lhs_free) + tuple(lc)).reshape(b, m, k)
     c = np.transpose(rhs, tuple(rb) + tuple(rc) + tuple(rhs_free)).reshape(b, k, n)
-    out = np.matmul(to_accumulation(a, acc), to_accumulation(c, acc))
     out_shape = (
         tuple(lhs.shape[d] for d in lb)
         + tuple(lhs.shape[d] for d in lhs_free)
         + tuple(rhs.shape[d] for d in rhs_free)
     )
+    return a, c, out_shape
+
+
+def _dot_general_impl(lhs, rhs, *, dimension_numbers, precision, preferred_element_type):
+    lhs = np.asarray(lhs)
+    rhs = np.asarray(rhs)
+    out_dtype = _dot_result_dtype(lhs.dtype, rhs.dtype, preferred_element_type)
+    acc = accumulation_dtype((lhs.dtype, rhs.dtype), out_dtype)
+    a, c, out_shape = batched_matmul_views(lhs, rhs, dimension_numbers)
+    out = np.matmul(to_accumulation(a, acc), to_accumulation(c, acc))
     return [from_accumulation(out.reshape(out_shape), out_dtype)]
 
 

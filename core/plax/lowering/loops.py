@@ -104,6 +104,12 @@ class LoopPlan:
     length: int = 0
     reverse: bool = False
 
+    def programs(self):
+        """(name, ProgramLayout) of the body, then of the condition when there is one."""
+        yield "body", self.body
+        if self.cond is not None:
+            yield "cond", self.cond
+
     def description(self) -> str:
         """Everything about the plan that shapes generated code (a cache key)."""
         carries = ";".join(f"{c.current},{c.body_in},{c.body_out},{c.cond_in},{c.mode},"
